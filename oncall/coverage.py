@@ -51,10 +51,7 @@ def gaps(intervals: list[Interval], start: datetime, end: datetime) -> list[Inte
 
 def _when(interval: Interval) -> str:
     lo, hi = interval
-    return (
-        f"{lo:%a %Y-%m-%d %H:%M} to {hi:%a %Y-%m-%d %H:%M} UTC "
-        f"({format_duration(hi - lo)})"
-    )
+    return f"{lo:%a %Y-%m-%d %H:%M} to {hi:%a %Y-%m-%d %H:%M} UTC ({format_duration(hi - lo)})"
 
 
 def _describe_gaps(holes: list[Interval], limit: int = 3) -> str:

@@ -32,7 +32,9 @@ def rule_delays(afters: list[timedelta], loop_after: timedelta) -> list[int]:
     if not afters or afters[0] != timedelta(0):
         raise ValueError("the first tier must be at 0")
     ends = [*afters[1:], afters[-1] + loop_after]
-    delays = [int((end - start).total_seconds() // 60) for start, end in zip(afters, ends, strict=True)]
+    delays = [
+        int((end - start).total_seconds() // 60) for start, end in zip(afters, ends, strict=True)
+    ]
     if any(d < 1 for d in delays):
         raise ValueError(f"every delay must be at least 1 minute, got {delays}")
     return delays

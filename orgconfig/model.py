@@ -25,7 +25,9 @@ from orgconfig.statuspage import StatusPageSettings
 from orgconfig.units import Duration, TimeOfDay, TimeZone, format_duration
 
 ID_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
-ID_HELP = "lower-case letters, digits and single dashes, starting with a letter (e.g. platform-primary)"
+ID_HELP = (
+    "lower-case letters, digits and single dashes, starting with a letter (e.g. platform-primary)"
+)
 
 Id = Annotated[
     str,

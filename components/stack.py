@@ -1,0 +1,78 @@
+"""The top-level component: one organisation's incident response, from its typed config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_pagerduty as pagerduty
+
+from components.oncall import (
+    EscalationPolicy,
+    EscalationPolicyArgs,
+    PagedService,
+    PagedServiceArgs,
+    Schedule,
+    ScheduleArgs,
+    Team,
+    TeamArgs,
+)
+from components.settings import StackSettings
+from oncall.desired import pagerduty_state
+from orgconfig.model import OrgConfig
+
+
+@dataclass
+class IncidentResponseArgs:
+    org: OrgConfig
+    settings: StackSettings
+
+
+class IncidentResponse(pulumi.ComponentResource):
+    service_ids: pulumi.Output[dict[str, str]]
+    integration_keys: pulumi.Output[dict[str, str]]  # secret
+
+    def __init__(
+        self, name: str, args: IncidentResponseArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__("incident-response:index:IncidentResponse", name, None, opts)
+        state = pagerduty_state(args.org)
+        child = pulumi.ResourceOptions(parent=self)
+
+        # Users come from SSO: look them up by their exact email, never create them.
+        user_ids = {
+            person: pagerduty.get_user_output(
+                email=email, opts=pulumi.InvokeOptions(parent=self)
+            ).id
+            for person, email in state.people.items()
+        }
+        teams = {spec.id: Team(spec.id, TeamArgs(spec, user_ids), child) for spec in state.teams}
+        team_ids = {team_id: team.team_id for team_id, team in teams.items()}
+        schedule_ids = {
+            spec.id: Schedule(
+                spec.id, ScheduleArgs(spec, user_ids, team_ids, state.protect), child
+            ).schedule_id
+            for spec in state.schedules
+        }
+        policy_ids = {
+            spec.id: EscalationPolicy(
+                spec.id,
+                EscalationPolicyArgs(spec, user_ids, schedule_ids, team_ids, state.protect),
+                child,
+            ).policy_id
+            for spec in state.policies
+        }
+        services = {
+            spec.id: PagedService(
+                spec.id, PagedServiceArgs(spec, policy_ids[spec.policy], state.protect), child
+            )
+            for spec in state.services
+        }
+        self.services = services
+        self.service_ids = pulumi.Output.all(**{sid: s.service_id for sid, s in services.items()})
+        self.integration_keys = pulumi.Output.secret(
+            pulumi.Output.all(**{sid: s.integration_key for sid, s in services.items()})
+        )
+        self.register_outputs(
+            {"service_ids": self.service_ids, "integration_keys": self.integration_keys}
+        )

@@ -1,0 +1,1 @@
+"""irctl: the command line for incident response as code."""

@@ -1,0 +1,3 @@
+from irctl.cli import main
+
+main()

@@ -1,0 +1,92 @@
+"""irctl: render, check and operate incident response as code."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from irctl import oncall_cmd
+from irctl.common import ConfigOption, StackOption, console, err, fail, load_org
+from orgconfig.schema import SCHEMA_PATH, schema_text
+
+app = typer.Typer(
+    help="Incident response as code: on-call, alert routing, status page, learning.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(oncall_cmd.app, name="oncall")
+config_app = typer.Typer(help="The org config file and its JSON Schema.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+@app.command()
+def render(
+    stack: StackOption = "prod",
+    config: ConfigOption = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out/prod"),
+) -> None:
+    """Run the Pulumi program offline under a recording mock engine and write plan.json and
+    every rendered artifact (secrets replaced by placeholders) into --out."""
+    from irctl.render import render as do_render
+
+    org, path = load_org(stack, config)
+    console.print(f"rendering stack [bold]{stack}[/] from {path} ...")
+    result = do_render(org, stack, path, out)
+    console.print(f"{len(result.plan.resources)} resources planned; wrote:")
+    for file in result.files:
+        console.print(f"  {file}")
+
+
+@config_app.command("check")
+def config_check(stack: StackOption = "prod", config: ConfigOption = None) -> None:
+    """Load and validate the org config; list every problem with file, path and line."""
+    org, path = load_org(stack, config)
+    console.print(
+        f"[green]OK[/] {path}: {len(org.people)} people, {len(org.schedules)} schedules, "
+        f"{len(org.escalation_policies)} escalation policies, {len(org.services)} services"
+    )
+
+
+@config_app.command("schema")
+def config_schema(
+    check: Annotated[
+        bool, typer.Option("--check", help="Fail if config/schema.json is stale; write nothing.")
+    ] = False,
+) -> None:
+    """Write config/schema.json from the typed model (editors use it for autocompletion)."""
+    text = schema_text()
+    if check:
+        current = SCHEMA_PATH.read_text() if SCHEMA_PATH.exists() else ""
+        if current != text:
+            fail(f"{SCHEMA_PATH} is stale: run `irctl config schema` and commit it")
+        console.print(f"{SCHEMA_PATH} is up to date")
+        return
+    SCHEMA_PATH.write_text(text)
+    console.print(f"wrote {SCHEMA_PATH}")
+
+
+def main() -> None:
+    """Console entry point: no traceback ever reaches a user unless IRCTL_DEBUG is set."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("IRCTL_DEBUG"):
+            raise
+        err.print(
+            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+            "This is a bug in irctl; rerun with IRCTL_DEBUG=1 for the traceback and report it.",
+            highlight=False,
+        )
+        sys.exit(70)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+"""What every irctl command shares: stack/config options, loading, and clean failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from irctl.stacks import StackError, config_file_for
+from orgconfig.load import ConfigError, load_config
+from orgconfig.model import OrgConfig
+
+console = Console()
+err = Console(stderr=True)
+
+StackOption = Annotated[
+    str, typer.Option("--stack", "-s", help="Stack name; its config is config/<stack>.yaml.")
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Use this org config file instead of the stack's."),
+]
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def load_org(stack: str, config: Path | None) -> tuple[OrgConfig, Path]:
+    """The typed config for a stack; bad config ends the command with every problem listed."""
+    try:
+        path = config_file_for(stack, config)
+        return load_config(path), path
+    except StackError as exc:
+        fail(str(exc), 2)
+    except ConfigError as exc:
+        err.print(f"[bold red]error:[/] {exc.report()}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None

@@ -1,0 +1,157 @@
+"""`irctl oncall ...`: coverage check and the readable on-call summary."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+
+from irctl.common import ConfigOption, StackOption, console, err, load_org
+from oncall.coverage import PolicyCoverage, coverage
+from oncall.escalation import rules
+from oncall.rotation import on_call_at
+from orgconfig.model import OrgConfig
+from orgconfig.units import format_duration
+
+app = typer.Typer(help="On-call schedules: coverage and who is on call when.", no_args_is_help=True)
+
+
+def _local(moment: datetime, zone: str) -> str:
+    return moment.astimezone(ZoneInfo(zone)).strftime("%a %d %b %H:%M")
+
+
+def coverage_tables(org: OrgConfig, reports: list[PolicyCoverage]) -> list[Table]:
+    tables = []
+    for report in reports:
+        zone = org.org.time_zone
+        table = Table(title=f"Escalation policy {report.policy_id}: who is on call when ({zone})")
+        for column in ("tier", "paged after", "from", "to", "person", "via"):
+            table.add_column(column)
+        for tier in report.tiers:
+            for shift in tier.shifts:
+                person = org.person(shift.person_id)
+                table.add_row(
+                    str(tier.number),
+                    format_duration(tier.after),
+                    _local(shift.start, zone),
+                    _local(shift.end, zone),
+                    f"{person.name} ({person.role})",
+                    f"schedule {shift.schedule_id}" if shift.schedule_id else "directly",
+                )
+        tables.append(table)
+    return tables
+
+
+@app.command("coverage")
+def coverage_command(
+    stack: StackOption = "prod",
+    config: ConfigOption = None,
+    weeks: Annotated[int, typer.Option(min=1, max=104, help="How far ahead to check.")] = 12,
+    start: Annotated[
+        datetime | None,
+        typer.Option(formats=["%Y-%m-%d"], help="First day to check (UTC midnight); default now."),
+    ] = None,
+) -> None:
+    """Expand every schedule and check that tier 1 always reaches someone, that no tier points
+    at a schedule with gaps, and that nobody sits in two tiers at once. Exits 1 on a problem."""
+    org, path = load_org(stack, config)
+    begin = (
+        start.replace(tzinfo=UTC) if start else datetime.now(UTC).replace(second=0, microsecond=0)
+    )
+    reports = coverage(org, begin, weeks)
+    for table in coverage_tables(org, reports):
+        console.print(table)
+    problems = [p for r in reports for p in r.problems]
+    if problems:
+        err.print(f"[bold red]coverage check failed[/] for {path} ({len(problems)} problem(s)):")
+        for problem in problems:
+            err.print(f"  - {problem}", highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    console.print(
+        f"[green]coverage OK[/]: every minute of the next {weeks} weeks reaches tier 1, "
+        "no schedule has gaps, nobody is in two tiers at once."
+    )
+
+
+def summary(org: OrgConfig, now: datetime) -> list[Table]:
+    """Who is on call this week and next, the escalation ladders, the services."""
+    this_monday = datetime.combine(now.date() - timedelta(days=now.weekday()), datetime.min.time())
+    zone = ZoneInfo(org.org.time_zone)
+    weeks = [this_monday.replace(tzinfo=zone) + timedelta(days=7 * i, hours=12) for i in (0, 1)]
+    on_call = Table(title=f"{org.org.name}: who is on call (checked Monday noon, {zone.key})")
+    on_call.add_column("schedule")
+    on_call.add_column(f"this week ({weeks[0]:%d %b})")
+    on_call.add_column(f"next week ({weeks[1]:%d %b})")
+    for schedule in org.schedules:
+        names = []
+        for moment in weeks:
+            person = on_call_at(schedule, moment)
+            names.append(org.person(person).name if person else "[red]nobody[/]")
+        on_call.add_row(schedule.name, *names)
+
+    ladders = Table(title="Escalation ladders (unacknowledged incident)")
+    for column in ("policy", "tier", "paged after", "targets", "PagerDuty rule delay"):
+        ladders.add_column(column)
+    for policy in org.escalation_policies:
+        for number, (tier, rule) in enumerate(zip(policy.tiers, rules(policy), strict=True), 1):
+            targets = ", ".join(
+                org.schedule(t.schedule).name if t.schedule else org.person(t.person or "").name
+                for t in tier.targets
+            )
+            ladders.add_row(
+                policy.id,
+                str(number),
+                format_duration(tier.after) if tier.after else "at once",
+                targets,
+                f"{rule.delay_minutes} min",
+            )
+        ladders.add_row(policy.id, "", "", f"then repeats {policy.repeat}x", "")
+
+    services = Table(title="Paged services")
+    for column in (
+        "service",
+        "escalation",
+        "urgency",
+        "ack timeout",
+        "auto-resolve",
+        "status page",
+    ):
+        services.add_column(column)
+    for service in org.services:
+        services.add_row(
+            f"{service.name} ({service.id})",
+            service.escalation_policy,
+            service.urgency,
+            format_duration(service.acknowledgement_timeout)
+            if service.acknowledgement_timeout
+            else "off",
+            format_duration(service.auto_resolve_timeout)
+            if service.auto_resolve_timeout
+            else "off",
+            service.status_page_component or "-",
+        )
+    return [on_call, ladders, services]
+
+
+@app.command("show")
+def show_command(
+    stack: StackOption = "prod",
+    config: ConfigOption = None,
+    at: Annotated[
+        datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Show the week of this date.")
+    ] = None,
+) -> None:
+    """Print who is on call this week and next, the escalation ladders and the services."""
+    org, _ = load_org(stack, config)
+    for table in summary(org, at or datetime.now(UTC)):
+        console.print(table)
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+__all__ = ["app", "coverage_tables", "err", "summary"]

@@ -1,0 +1,42 @@
+"""`irctl render`: the offline plan and every artifact that goes to production, in one folder."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from irctl.plan import Plan, record_program
+from orgconfig.model import OrgConfig
+
+
+@dataclass
+class Rendered:
+    out: Path
+    plan: Plan
+    files: list[Path] = field(default_factory=list)
+
+
+# Each artifact writer gets the typed org, the recorded plan and the output folder, and
+# returns the files it wrote. Domains register theirs in `WRITERS` (alerting, kubernetes...).
+Writer = Callable[[OrgConfig, Plan, Path], list[Path]]
+
+
+def _write_plan(org: OrgConfig, plan: Plan, out: Path) -> list[Path]:
+    path = out / "plan.json"
+    path.write_text(json.dumps(plan.as_json(), indent=2, sort_keys=False) + "\n")
+    return [path]
+
+
+def writers() -> list[Writer]:
+    return [_write_plan]
+
+
+def render(org: OrgConfig, stack: str, config_file: Path, out: Path) -> Rendered:
+    out.mkdir(parents=True, exist_ok=True)
+    plan = record_program(stack, config_file.resolve())
+    result = Rendered(out, plan)
+    for write in writers():
+        result.files.extend(write(org, plan, out))
+    return result

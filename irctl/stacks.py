@@ -1,0 +1,36 @@
+"""Which org config file a stack uses: `config/<stack>.yaml`, or `Pulumi.<stack>.yaml`'s
+`incident-response:configFile` when it names another file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class StackError(Exception):
+    pass
+
+
+def config_file_for(stack: str, config: Path | None = None, root: Path = ROOT) -> Path:
+    if config is not None:
+        return config
+    stack_file = root / f"Pulumi.{stack}.yaml"
+    if stack_file.exists():
+        try:
+            data = yaml.safe_load(stack_file.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise StackError(f"{stack_file}: not valid YAML: {exc}") from None
+        named = (data.get("config") or {}).get("incident-response:configFile")
+        if named:
+            return root / str(named)
+    default = root / "config" / f"{stack}.yaml"
+    if not default.exists():
+        known = sorted(p.stem for p in (root / "config").glob("*.yaml"))
+        raise StackError(
+            f"no config for stack {stack!r}: {default} does not exist "
+            f"(stacks with a config: {', '.join(known) or 'none'}); pass --config FILE"
+        )
+    return default

@@ -1,0 +1,159 @@
+"""Desired PagerDuty state as plain data: what the Pulumi components will declare.
+
+Everything PagerDuty-specific that is a decision (units, string-typed timeouts, restriction
+encodings, rule delays) happens here, so the components only translate and wire.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from oncall.escalation import rules
+from oncall.rotation import first_handoff_utc, iso_z
+from orgconfig.model import DAYS_OF_WEEK, OrgConfig, Schedule, Service
+
+EVENTS_V2_INTEGRATION = "events_api_v2_inbound_integration"
+
+
+@dataclass(frozen=True)
+class TeamSpec:
+    id: str
+    name: str
+    description: str
+    members: tuple[tuple[str, str], ...]  # (person id, role)
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    name: str
+    start: str
+    rotation_virtual_start: str
+    rotation_turn_length_seconds: int
+    users: tuple[str, ...]  # person ids, in rotation order
+    restrictions: tuple[dict[str, object], ...] = ()
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    id: str
+    name: str
+    description: str
+    time_zone: str
+    team: str | None
+    layers: tuple[LayerSpec, ...]
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    delay_minutes: int
+    targets: tuple[tuple[str, str], ...]  # ("schedule_reference" | "user_reference", config id)
+
+
+@dataclass(frozen=True)
+class PolicySpec:
+    id: str
+    name: str
+    description: str
+    team: str | None
+    num_loops: int
+    rules: tuple[RuleSpec, ...]
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    id: str
+    name: str
+    description: str
+    policy: str
+    acknowledgement_timeout: str
+    auto_resolve_timeout: str
+    urgency: str
+    integration_name: str = "Alertmanager (Events API v2)"
+    integration_type: str = EVENTS_V2_INTEGRATION
+
+
+@dataclass(frozen=True)
+class PagerDutyState:
+    people: dict[str, str]  # person id -> email (looked up, never created)
+    teams: tuple[TeamSpec, ...]
+    schedules: tuple[ScheduleSpec, ...]
+    policies: tuple[PolicySpec, ...]
+    services: tuple[ServiceSpec, ...]
+    protect: bool = field(default=True)
+
+
+def _restriction(
+    restriction_type: str, start_time: str, duration: timedelta, day: str | None
+) -> dict[str, object]:
+    out: dict[str, object] = {
+        "type": f"{restriction_type}_restriction",
+        "start_time_of_day": f"{start_time}:00",
+        "duration_seconds": int(duration.total_seconds()),
+    }
+    if day is not None:
+        out["start_day_of_week"] = DAYS_OF_WEEK.index(day) + 1  # PagerDuty: 1 = Monday
+    return out
+
+
+def schedule_spec(schedule: Schedule) -> ScheduleSpec:
+    start = iso_z(first_handoff_utc(schedule))
+    layer = LayerSpec(
+        name=f"{schedule.name} rotation",
+        start=start,
+        rotation_virtual_start=start,
+        rotation_turn_length_seconds=int(schedule.rotation.turn.total_seconds()),
+        users=tuple(schedule.rotation.participants),
+        restrictions=tuple(
+            _restriction(r.type, r.start_time, r.duration, r.start_day)
+            for r in schedule.restrictions
+        ),
+    )
+    return ScheduleSpec(
+        schedule.id, schedule.name, schedule.description, schedule.zone, schedule.team, (layer,)
+    )
+
+
+def _seconds_or_null(value: timedelta | None) -> str:
+    # The provider types these timeouts as strings; "null" disables the feature.
+    return "null" if value is None else str(int(value.total_seconds()))
+
+
+def service_spec(service: Service) -> ServiceSpec:
+    return ServiceSpec(
+        id=service.id,
+        name=service.name,
+        description=service.description,
+        policy=service.escalation_policy,
+        acknowledgement_timeout=_seconds_or_null(service.acknowledgement_timeout),
+        auto_resolve_timeout=_seconds_or_null(service.auto_resolve_timeout),
+        urgency=service.urgency,
+    )
+
+
+def pagerduty_state(org: OrgConfig) -> PagerDutyState:
+    kinds = {"schedule": "schedule_reference", "person": "user_reference"}
+    return PagerDutyState(
+        people={p.id: p.email for p in org.people},
+        teams=tuple(
+            TeamSpec(t.id, t.name, t.description, tuple((m.person, m.role) for m in t.members))
+            for t in org.teams
+        ),
+        schedules=tuple(schedule_spec(s) for s in org.schedules),
+        policies=tuple(
+            PolicySpec(
+                id=p.id,
+                name=p.name,
+                description=p.description,
+                team=p.team,
+                num_loops=p.repeat,
+                rules=tuple(
+                    RuleSpec(r.delay_minutes, tuple((kinds[k], ref) for k, ref in r.targets))
+                    for r in rules(p)
+                ),
+            )
+            for p in org.escalation_policies
+        ),
+        services=tuple(service_spec(s) for s in org.services),
+        protect=org.deployment.protect,
+    )
