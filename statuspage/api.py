@@ -1,0 +1,66 @@
+"""Request bodies of the responder API, validated before anything is written."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from statuspage.state import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+Name = Field(min_length=1, max_length=200)
+Message = Field(min_length=1, max_length=10_000)
+
+
+class IncidentCreate(_Body):
+    name: str = Name
+    status: IncidentStatus = "investigating"
+    body: str = Message
+    impact: Impact = "minor"
+    components: list[str] = Field(default_factory=list, max_length=100)
+
+
+class IncidentUpdate(_Body):
+    status: IncidentStatus
+    body: str = Message
+
+
+class IncidentResolve(_Body):
+    body: str = Field("This incident has been resolved.", min_length=1, max_length=10_000)
+    status: Literal["resolved", "postmortem"] = "resolved"
+
+
+class MaintenanceCreate(_Body):
+    name: str = Name
+    body: str = Message
+    scheduled_for: AwareDatetime
+    scheduled_until: AwareDatetime
+    components: list[str] = Field(default_factory=list, max_length=100)
+
+    @model_validator(mode="after")
+    def _window(self) -> MaintenanceCreate:
+        if self.scheduled_until <= self.scheduled_for:
+            raise ValueError("scheduled_until must be after scheduled_for")
+        return self
+
+
+class MaintenanceUpdate(_Body):
+    status: MaintenanceStatus
+    body: str = Message
+
+
+class ComponentOverride(_Body):
+    status: ComponentStatus
+    reason: str | None = Field(None, max_length=1000)
+
+
+def as_utc(moment: datetime) -> datetime:
+    from datetime import UTC
+
+    return moment.astimezone(UTC)

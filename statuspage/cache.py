@@ -1,0 +1,113 @@
+"""Pre-rendered responses served from memory, and the raw-ASGI fast path in front of them.
+
+The hot paths (the page and the v2 JSON) never reach Starlette, a template or the
+database: a dict lookup and two `send` calls, so an incident-time spike costs little.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable, MutableMapping
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import format_datetime
+from typing import Any
+
+from statuspage.render import File
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+# Served paths for each file key; the HTML also answers without its extension.
+ALIASES = {"index.html": ["/", "/index.html"], "history.html": ["/history", "/history.html"]}
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+
+
+@dataclass(frozen=True)
+class Cached:
+    body: bytes
+    etag: bytes
+    last_modified: datetime
+    start: Message  # the http.response.start message for a 200
+    not_modified: Message  # and for a 304
+
+
+def _etag(body: bytes) -> bytes:
+    return b'"' + hashlib.blake2b(body, digest_size=12).hexdigest().encode() + b'"'
+
+
+def build(
+    files: list[File],
+    now: datetime,
+    cache_control: str,
+    previous: dict[str, Cached] | None = None,
+) -> dict[str, Cached]:
+    """Responses by path; unchanged bodies keep their ETag and Last-Modified."""
+    previous = previous or {}
+    out: dict[str, Cached] = {}
+    for f in files:
+        etag = _etag(f.body)
+        paths = ALIASES.get(f.key, [f"/{f.key}"])
+        old = previous.get(paths[0])
+        modified = old.last_modified if old is not None and old.etag == etag else now
+        common = [
+            (b"etag", etag),
+            (b"last-modified", format_datetime(modified, usegmt=True).encode()),
+            (b"cache-control", cache_control.encode()),
+            (b"x-content-type-options", b"nosniff"),
+        ]
+        if f.content_type.startswith("application/json"):
+            common.append((b"access-control-allow-origin", b"*"))
+        if f.content_type.startswith("text/html"):
+            common.append((b"content-security-policy", CSP.encode()))
+            common.append((b"referrer-policy", b"no-referrer"))
+        headers = [
+            (b"content-type", f.content_type.encode()),
+            (b"content-length", str(len(f.body)).encode()),
+            *common,
+        ]
+        entry = Cached(
+            body=f.body,
+            etag=etag,
+            last_modified=modified,
+            start={"type": "http.response.start", "status": 200, "headers": headers},
+            not_modified={"type": "http.response.start", "status": 304, "headers": common},
+        )
+        for path in paths:
+            out[path] = entry
+    return out
+
+
+def _matches(header: bytes, etag: bytes) -> bool:
+    if header.strip() == b"*":
+        return True
+    return any(tag.strip().removeprefix(b"W/") == etag for tag in header.split(b","))
+
+
+class FastPath:
+    """ASGI app answering GET/HEAD for cached paths; everything else goes to `fallback`."""
+
+    def __init__(self, fallback: ASGIApp) -> None:
+        self.fallback = fallback
+        self.responses: dict[str, Cached] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            entry = self.responses.get(scope["path"])
+            if entry is not None:
+                for name, value in scope["headers"]:
+                    if name == b"if-none-match" and _matches(value, entry.etag):
+                        await send(entry.not_modified)
+                        await send({"type": "http.response.body", "body": b""})
+                        return
+                await send(entry.start)
+                body = entry.body if scope["method"] == "GET" else b""
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.fallback(scope, receive, send)

@@ -1,0 +1,117 @@
+"""Tables, as SQLAlchemy Core, shared by SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes stored as fixed-width ISO text: sorts right and survives SQLite."""
+
+    impl = String(27)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC).strftime(_FORMAT)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return datetime.strptime(value, _FORMAT).replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+
+schema_version = Table(
+    "statuspage_schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", UtcDateTime, nullable=False),
+)
+
+# Bumped on every change that alters what the page shows, so other replicas re-render.
+revision = Table(
+    "statuspage_revision",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+component_state = Table(
+    "component_state",
+    metadata,
+    Column("component_id", String(63), primary_key=True),
+    Column("check_status", String(32), nullable=False),
+    Column("override_status", String(32)),
+    Column("override_reason", Text),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+alert = Table(
+    "alert",
+    metadata,
+    Column("fingerprint", String(128), primary_key=True),
+    Column("component_id", String(63), nullable=False),
+    Column("severity", String(32), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("ends_at", UtcDateTime),
+    Column("title", Text),
+    Column("message", Text),
+    Column("incident_id", String(32)),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+incident = Table(
+    "incident",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),  # incident | maintenance
+    Column("name", Text, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("impact", String(16), nullable=False),
+    Column("components", Text, nullable=False),  # JSON list of component ids
+    Column("automated", Boolean, nullable=False),  # False once a human took it over
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("monitoring_at", UtcDateTime),
+    Column("resolved_at", UtcDateTime),
+    Column("scheduled_for", UtcDateTime),
+    Column("scheduled_until", UtcDateTime),
+)
+
+incident_update = Table(
+    "incident_update",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("incident_id", String(32), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("affected_components", Text, nullable=False),  # JSON list of {code, name, status}
+)
+
+# Added in schema version 2: one row per component and UTC day, for the 90-day bars.
+uptime_day = Table(
+    "uptime_day",
+    metadata,
+    Column("component_id", String(63), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("checks_total", Integer, nullable=False),
+    Column("checks_ok", Integer, nullable=False),
+)
+
+Index("ix_incident_update_incident", incident_update.c.incident_id)
+Index("ix_alert_incident", alert.c.incident_id)
