@@ -256,7 +256,9 @@ class Store:
         applied = stale = 0
         table = schema.alert
         with self._write() as conn:
-            before = {c.id: c.status for c in self._component_states(conn, now).values()}
+            before: dict[str, str] = {
+                c.id: c.status for c in self._component_states(conn, now).values()
+            }
             for ev in events:
                 row = conn.execute(
                     select(table).where(table.c.fingerprint == ev.fingerprint)
