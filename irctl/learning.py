@@ -1,0 +1,191 @@
+"""CLI shells for learning from incidents: metrics, postmortems, live drills, calendar.
+
+Mounted by irctl/cli.py: ``app.command("metrics")(metrics_command)``,
+``app.add_typer(postmortem_app, name="postmortem")``, ``app.command("calendar")(calendar_command)``
+and the live drill through ``live_drill(...)``. The logic lives in the ``learning`` package.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from irctl.common import err, fail
+
+TOKEN_ENV = "PAGERDUTY_TOKEN"
+
+ApiUrlOption = Annotated[
+    str,
+    typer.Option(
+        "--api-url",
+        envvar="PAGERDUTY_API_URL",
+        help="PagerDuty REST API base URL (EU accounts: https://api.eu.pagerduty.com).",
+    ),
+]
+TokenOption = Annotated[
+    str | None,
+    typer.Option(
+        "--token",
+        envvar=TOKEN_ENV,
+        help=f"PagerDuty REST API token (read-only is enough); default from ${TOKEN_ENV}.",
+        show_default=False,
+    ),
+]
+RecordsOption = Annotated[
+    Path,
+    typer.Option(
+        "--records",
+        help="Page-test record file (JSON lines) written by page-test and drills.",
+    ),
+]
+
+
+class OutputFormat(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+def parse_when(text: str, *, end_of_day: bool = False) -> datetime:
+    """A date (``2026-11-01``) or an ISO 8601 date-time; UTC unless an offset is given.
+
+    A bare date as an end bound means the end of that day, so ``--until 2026-11-30``
+    includes the 30th.
+    """
+    from learning.incidents import parse_time
+
+    try:
+        moment = parse_time(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a date (2026-11-01) or date-time (2026-11-01T09:00:00Z)"
+        ) from None
+    if end_of_day and len(text.strip()) == 10:
+        moment += timedelta(days=1)
+    return moment
+
+
+def _require_token(token: str | None) -> str:
+    if not token:
+        fail(f"no PagerDuty API token: pass --token or set ${TOKEN_ENV}", 2)
+    return token
+
+
+def metrics_command(
+    since: Annotated[
+        str | None,
+        typer.Option(help="Start of the window, a date or date-time (UTC). Default: 30 days ago."),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(help="End of the window; a bare date includes that whole day. Default: now."),
+    ] = None,
+    team: Annotated[
+        list[str] | None, typer.Option("--team", help="Only this PagerDuty team id (repeatable).")
+    ] = None,
+    service: Annotated[
+        list[str] | None,
+        typer.Option("--service", help="Only this service, by PagerDuty id or name (repeatable)."),
+    ] = None,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table, json or markdown.")
+    ] = OutputFormat.table,
+    chart: Annotated[
+        Path | None,
+        typer.Option("--chart", help="Also write a PNG of weekly MTTA and MTTR against targets."),
+    ] = None,
+    api_url: ApiUrlOption = "https://api.pagerduty.com",
+    token: TokenOption = None,
+    prometheus_url: Annotated[
+        str | None,
+        typer.Option(
+            "--prometheus-url",
+            help="Prometheus to read availability from: avg_over_time(probe_success[window]).",
+        ),
+    ] = None,
+    probe_selector: Annotated[
+        str,
+        typer.Option(help="PromQL selector of the probe series, e.g. probe_success{env='prod'}."),
+    ] = "probe_success",
+    records: RecordsOption = Path("var/page-tests.jsonl"),
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Exit 1 when any target is missed (for CI).")
+    ] = False,
+) -> None:
+    """Measure incident response against the targets: MTTA < 5 min, MTTR < 30 min,
+    availability >= 99.9 %, page delivery 100 %.
+
+    MTTA is the time from an incident's trigger to its FIRST acknowledgement; MTTR is the
+    time from trigger to resolution. Each is shown as mean, median and p90 (nearest rank),
+    per service and overall. Incidents never acknowledged, and incidents still open, are
+    counted and shown: they are not part of the means, so read them alongside.
+
+    Incidents and their log entries come from the PagerDuty REST API v2 (any plan; the
+    command waits when PagerDuty says it is rate limited). Availability comes from
+    Prometheus when --prometheus-url is given. Page success comes from the page-test
+    record file that `irctl page-test` and drills append to.
+
+    Example: irctl metrics --since 2026-10-01 --until 2026-10-31 --format markdown
+    """
+    import pagerduty
+
+    from learning import availability as availability_source
+    from learning import metrics, pagerduty_api, report
+    from learning import records as page_records
+
+    now = datetime.now(UTC)
+    end = parse_when(until, end_of_day=True) if until else now
+    start = parse_when(since) if since else end - timedelta(days=30)
+    if start >= end:
+        fail(f"--since ({start:%Y-%m-%d %H:%M}) must be before --until ({end:%Y-%m-%d %H:%M})", 2)
+    client = pagerduty_api.RateLimitedClient(_require_token(token), base_url=api_url)
+    notes: list[str] = []
+    try:
+        service_ids = pagerduty_api.resolve_service_ids(client, service or [])
+        incidents = pagerduty_api.load_records(
+            client, start, end, service_ids=service_ids, team_ids=team or []
+        )
+    except LookupError as exc:
+        fail(str(exc), 2)
+    except pagerduty.Error as exc:
+        fail(f"reading incidents from {api_url} failed: {exc}", 3)
+    if client.waits:
+        notes.append(
+            f"PagerDuty rate-limited this run; waited {sum(client.waits):g} s in "
+            f"{len(client.waits)} pause(s)."
+        )
+    found_availability = None
+    if prometheus_url:
+        try:
+            found_availability = availability_source.from_prometheus(
+                prometheus_url, start, end, selector=probe_selector
+            )
+        except Exception as exc:  # the report is still useful without this figure
+            notes.append(f"availability unavailable: {exc}")
+    try:
+        page_results = metrics.page_success(page_records.read_records(records), start, end)
+    except ValueError as exc:
+        fail(str(exc), 2)
+    result = metrics.build_report(
+        incidents,
+        start,
+        end,
+        availability=found_availability,
+        page_results=page_results,
+        notes=notes,
+    )
+    if output is OutputFormat.json:
+        print(report.to_json(result))
+    elif output is OutputFormat.markdown:
+        print(report.to_markdown(result), end="")
+    else:
+        print(report.to_table(result), end="")
+    if chart is not None:
+        report.write_chart(result, chart)
+        err.print(f"wrote {chart}")
+    if strict and not result.passed:
+        raise typer.Exit(1)

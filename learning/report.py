@@ -1,0 +1,216 @@
+"""Showing a metrics report: a terminal table, JSON, Markdown, and the weekly chart."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from learning.metrics import (
+    DurationStats,
+    MetricsReport,
+    ResponseFigures,
+    Targets,
+    format_duration,
+    format_percent,
+)
+
+STATUS_WORDS = {"pass": "PASS", "fail": "FAIL", "no data": "NO DATA"}
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return None if value is None else round(value.total_seconds(), 3)
+
+
+def _stats_json(stats: DurationStats) -> dict[str, Any]:
+    return {
+        "count": stats.count,
+        "mean_seconds": _seconds(stats.mean),
+        "median_seconds": _seconds(stats.median),
+        "p90_seconds": _seconds(stats.p90),
+    }
+
+
+def _figures_json(figures: ResponseFigures) -> dict[str, Any]:
+    return {
+        "scope": figures.scope,
+        "service_id": figures.service_id,
+        "incidents": figures.incidents,
+        "never_acknowledged": figures.never_acknowledged,
+        "still_open": figures.still_open,
+        "mtta": _stats_json(figures.mtta),
+        "mttr": _stats_json(figures.mttr),
+    }
+
+
+def to_json(report: MetricsReport) -> str:
+    data: dict[str, Any] = {
+        "since": report.since.isoformat(),
+        "until": report.until.isoformat(),
+        "passed": report.passed,
+        "checks": [
+            {
+                "name": c.name,
+                "value": c.value,
+                "target": c.target,
+                "status": c.status,
+                "note": c.note,
+            }
+            for c in report.checks
+        ],
+        "overall": _figures_json(report.overall),
+        "services": [_figures_json(f) for f in report.services],
+        "availability": None,
+        "page_success": None,
+        "weeks": [
+            {
+                "week_start": w.week_start.isoformat(),
+                "incidents": w.incidents,
+                "mtta_mean_seconds": _seconds(w.mtta_mean),
+                "mttr_mean_seconds": _seconds(w.mttr_mean),
+            }
+            for w in report.weeks
+        ],
+        "notes": report.notes,
+    }
+    if report.availability is not None:
+        data["availability"] = {
+            "source": report.availability.source,
+            "overall": report.availability.overall,
+            "per_service": report.availability.per_service,
+        }
+    if report.page_success is not None:
+        data["page_success"] = {
+            "recorded": report.page_success.recorded,
+            "delivered": report.page_success.delivered,
+            "rate": report.page_success.rate,
+        }
+    return json.dumps(data, indent=2)
+
+
+def _rows(report: MetricsReport) -> list[list[str]]:
+    rows = []
+    for figures in [*report.services, report.overall]:
+        rows.append(
+            [
+                figures.scope,
+                str(figures.incidents),
+                format_duration(figures.mtta.mean),
+                format_duration(figures.mtta.median),
+                format_duration(figures.mtta.p90),
+                format_duration(figures.mttr.mean),
+                format_duration(figures.mttr.median),
+                format_duration(figures.mttr.p90),
+                str(figures.never_acknowledged),
+                str(figures.still_open),
+            ]
+        )
+    return rows
+
+
+HEADERS = [
+    "Service", "Incidents", "MTTA mean", "MTTA median", "MTTA p90", "MTTR mean",
+    "MTTR median", "MTTR p90", "Never acked", "Still open",
+]  # fmt: skip
+
+
+def to_markdown(report: MetricsReport) -> str:
+    lines = [
+        f"# Incident response metrics, {report.since:%Y-%m-%d} to {report.until:%Y-%m-%d}",
+        "",
+        "| Target | Value | Goal | Result | Note |",
+        "|---|---|---|---|---|",
+    ]
+    for check in report.checks:
+        lines.append(
+            f"| {check.name} | {check.value} | {check.target} | "
+            f"**{STATUS_WORDS[check.status]}** | {check.note} |"
+        )
+    lines += ["", "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    lines += ["| " + " | ".join(row) + " |" for row in _rows(report)]
+    if report.availability and report.availability.per_service:
+        lines += ["", "| Service | Availability |", "|---|---|"]
+        lines += [
+            f"| {name} | {format_percent(value)} |"
+            for name, value in sorted(report.availability.per_service.items())
+        ]
+    if report.page_success and report.page_success.failures:
+        lines += ["", "Failed test pages:", ""]
+        lines += [
+            f"- {r.at:%Y-%m-%d %H:%M} UTC {r.kind} for {r.service}: {r.error or 'not delivered'}"
+            for r in report.page_success.failures
+        ]
+    lines += ["", *[f"Note: {n}" for n in report.notes]]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def to_table(report: MetricsReport, width: int = 140) -> str:
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, force_terminal=False, color_system=None)
+    console.print(
+        f"Incident response metrics, {report.since:%Y-%m-%d %H:%M} to "
+        f"{report.until:%Y-%m-%d %H:%M} UTC"
+    )
+    checks = Table("Target", "Value", "Goal", "Result", "Note")
+    for check in report.checks:
+        checks.add_row(
+            check.name, check.value, check.target, STATUS_WORDS[check.status], check.note
+        )
+    console.print(checks)
+    figures = Table(*HEADERS)
+    for row in _rows(report):
+        figures.add_row(*row)
+    console.print(figures)
+    if report.availability and report.availability.per_service:
+        availability = Table("Service", "Availability")
+        for name, value in sorted(report.availability.per_service.items()):
+            availability.add_row(name, format_percent(value))
+        console.print(availability)
+    if report.page_success and report.page_success.failures:
+        console.print("Failed test pages:")
+        for r in report.page_success.failures:
+            console.print(
+                f"  {r.at:%Y-%m-%d %H:%M} UTC {r.kind} for {r.service}: "
+                f"{r.error or 'not delivered'}"
+            )
+    for note in report.notes:
+        console.print(f"Note: {note}")
+    return buffer.getvalue()
+
+
+def write_chart(report: MetricsReport, path: Path, targets: Targets | None = None) -> None:
+    """Weekly mean MTTA and MTTR (minutes) with the target lines, as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    targets = targets or Targets()
+    weeks = [w.week_start for w in report.weeks]
+    figure, (ax_ack, ax_res) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    for axis, values, target, label in (
+        (ax_ack, [w.mtta_mean for w in report.weeks], targets.mtta, "MTTA"),
+        (ax_res, [w.mttr_mean for w in report.weeks], targets.mttr, "MTTR"),
+    ):
+        minutes = [v.total_seconds() / 60 if v is not None else float("nan") for v in values]
+        axis.plot(weeks, minutes, marker="o", label=f"weekly mean {label}")
+        axis.axhline(
+            target.total_seconds() / 60,
+            color="red",
+            linestyle="--",
+            label=f"target < {target.total_seconds() / 60:g} min",
+        )
+        axis.set_ylabel(f"{label} (minutes)")
+        axis.legend(loc="upper left")
+        axis.grid(alpha=0.3)
+    ax_res.set_xlabel("week starting (UTC)")
+    figure.suptitle(f"Incident response, {report.since:%Y-%m-%d} to {report.until:%Y-%m-%d}")
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
