@@ -139,7 +139,7 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
-def _explain(error: dict[str, Any]) -> str:
+def _explain(error: Any) -> str:
     kind = error["type"]
     value = error.get("input")
     loc: Loc = tuple(error["loc"])

@@ -7,6 +7,8 @@ them to pydantic as validation context, so every problem of a file is reported a
 
 from __future__ import annotations
 
+import itertools
+from collections import Counter
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
@@ -71,8 +73,7 @@ ComponentRef = Annotated[str, _ref("status_page_component")]
 
 
 def _unique_ids(items: list[Any], what: str) -> list[Any]:
-    seen: set[str] = set()
-    duplicates = sorted({item.id for item in items if item.id in seen or seen.add(item.id)})
+    duplicates = sorted(i for i, n in Counter(item.id for item in items).items() if n > 1)
     if duplicates:
         raise ValueError(f"duplicate {what} id(s): {', '.join(duplicates)}; ids must be unique")
     return items
@@ -109,8 +110,7 @@ class Team(Strict):
     @field_validator("members")
     @classmethod
     def _one_membership_per_person(cls, members: list[Membership]) -> list[Membership]:
-        seen: set[str] = set()
-        twice = sorted({m.person for m in members if m.person in seen or seen.add(m.person)})
+        twice = sorted(p for p, n in Counter(m.person for m in members).items() if n > 1)
         if twice:
             raise ValueError(f"person listed twice in this team: {', '.join(twice)}")
         return members
@@ -256,7 +256,7 @@ class EscalationPolicy(Strict):
                 f"the first tier must be paged at once (after: 0m), not after "
                 f"{format_duration(tiers[0].after)}"
             )
-        for index, (before, tier) in enumerate(zip(tiers, tiers[1:], strict=False), start=1):
+        for index, (before, tier) in enumerate(itertools.pairwise(tiers), start=1):
             gap = tier.after - before.after
             if gap <= timedelta(0):
                 problems.append(
@@ -324,12 +324,14 @@ class OrgConfig(Strict):
     services: list[Service] = Field(min_length=1)
     alerting: AlertingSettings = Field(default_factory=AlertingSettings)
     status_page: StatusPageSettings | None = None
-    deployment: Deployment = Field(default_factory=Deployment)
+    deployment: Deployment = Deployment()
 
     @field_validator("people", "teams", "schedules", "escalation_policies", "services")
     @classmethod
     def _ids_unique(cls, items: list[Any], info: ValidationInfo) -> list[Any]:
-        return _unique_ids(items, str(info.field_name).rstrip("s").replace("_", " "))
+        singular = {"people": "person", "escalation_policies": "escalation policy"}
+        name = str(info.field_name)
+        return _unique_ids(items, singular.get(name, name.rstrip("s")))
 
     @model_validator(mode="after")
     def _schedule_time_zones_default_to_org(self) -> OrgConfig:

@@ -46,6 +46,8 @@ def format_duration(delta: timedelta) -> str:
         return "0s"
     parts = []
     for unit, size in _UNIT_SECONDS.items():
+        if unit == "w" and seconds % size:
+            continue  # "366d" reads better than "52w2d"
         if seconds >= size:
             amount, seconds = divmod(seconds, size)
             parts.append(f"{amount}{unit}")
