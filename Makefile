@@ -1,0 +1,73 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both bootstrap everything they
+# need on a fresh Debian machine, idempotently: Debian packages (apt-get, as root or via
+# sudo), a virtualenv in .venv with the locked Python dependencies and `irctl` on its PATH.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV ?= .venv
+BIN := $(VENV)/bin
+IRCTL := $(BIN)/irctl
+PYTHON ?= python3
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# promtool, amtool and a real Alertmanager, PostgreSQL and headless Chromium for the tests.
+DEB_PACKAGES := prometheus prometheus-alertmanager prometheus-blackbox-exporter \
+	postgresql chromium fonts-dejavu-core git
+BENCH_PACKAGES := nginx wrk
+STAMP := $(VENV)/.installed
+
+.PHONY: help bootstrap system-deps demo summary test lint typecheck pytest selftest bench clean
+
+help:
+	@echo "make demo   render and validate the prod stack offline, print the summary, start the sandbox"
+	@echo "make test   lint, type-check, unit/integration tests, validate, sandbox self-test"
+	@echo "make bench  benchmarks (writes docs/benchmarks.md)"
+
+system-deps:
+	@missing=""; \
+	for tool in promtool amtool prometheus prometheus-alertmanager chromium git; do \
+	  command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "==> installing Debian packages (missing:$$missing)"; \
+	  $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
+	fi
+	@$(PYTHON) -c "import venv, ensurepip" 2>/dev/null || { \
+	  echo "==> installing python3-venv"; $(SUDO) apt-get update -qq; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv python3-pip >/dev/null; }
+
+$(STAMP): pyproject.toml requirements.lock
+	@echo "==> creating $(VENV) with the locked dependencies"
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	@$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	@touch $@
+
+bootstrap: system-deps $(STAMP)
+
+summary: bootstrap
+	$(IRCTL) render --stack prod --out out/prod
+	$(IRCTL) oncall show --stack prod
+
+demo: summary
+	$(IRCTL) oncall coverage --stack prod --weeks 4
+
+lint: bootstrap
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: bootstrap
+	$(BIN)/mypy
+
+pytest: bootstrap
+	$(BIN)/pytest
+
+test: lint typecheck
+	$(IRCTL) config schema --check
+	$(BIN)/pytest
+
+bench: bootstrap
+	@command -v nginx >/dev/null && command -v wrk >/dev/null || { \
+	  $(SUDO) apt-get update -qq; DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(BENCH_PACKAGES) >/dev/null; }
+
+clean:
+	rm -rf out .pytest_cache .mypy_cache .ruff_cache
