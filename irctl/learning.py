@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from irctl.common import err, fail
+from irctl.common import console, err, fail
 
 TOKEN_ENV = "PAGERDUTY_TOKEN"
 
@@ -188,4 +188,86 @@ def metrics_command(
         report.write_chart(result, chart)
         err.print(f"wrote {chart}")
     if strict and not result.passed:
+        raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- postmortems
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TEMPLATE = REPO_ROOT / "docs" / "postmortem-template.md"
+
+postmortem_app = typer.Typer(
+    help="Blameless postmortems: start one prefilled from PagerDuty, check one before review.",
+    no_args_is_help=True,
+)
+
+
+@postmortem_app.command("new")
+def postmortem_new(
+    incident: Annotated[str, typer.Argument(help="PagerDuty incident id, e.g. Q1ABCDEF2GHIJ3.")],
+    out_dir: Annotated[
+        Path, typer.Option("--out-dir", help="Folder for the new postmortem.")
+    ] = Path("docs/postmortems"),
+    template: Annotated[
+        Path, typer.Option("--template", help="Postmortem template with {{field}} markers.")
+    ] = DEFAULT_TEMPLATE,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    api_url: ApiUrlOption = "https://api.pagerduty.com",
+    token: TokenOption = None,
+) -> None:
+    """Write docs/postmortems/<date>-<slug>.md from the blameless template, prefilled from
+    PagerDuty: summary, impact window, detection / acknowledgement / resolution times,
+    escalation tiers reached, responders, the timeline from the incident's log entries, a
+    review due in 24 hours and action items due in one week."""
+    import pagerduty
+
+    from learning import pagerduty_api, postmortem
+
+    client = pagerduty_api.RateLimitedClient(_require_token(token), base_url=api_url)
+    try:
+        record = pagerduty_api.load_record(client, incident)
+    except pagerduty.Error as exc:
+        fail(f"could not read incident {incident} from {api_url}: {exc}", 3)
+    if not template.exists():
+        fail(f"template {template} not found", 2)
+    text = postmortem.new_postmortem(template.read_text(), record, datetime.now(UTC))
+    path = out_dir / postmortem.file_name(record)
+    if path.exists() and not force:
+        fail(f"{path} already exists (use --force to overwrite)", 1)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    print(f"wrote {path}")
+    console.print(
+        "next: fill in the sections marked with comments, give every action item an owner "
+        "and a due date, then run `irctl postmortem check " + str(path) + "`"
+    )
+
+
+@postmortem_app.command("check")
+def postmortem_check(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Postmortems to check. Default: docs/postmortems/*.md."),
+    ] = None,
+) -> None:
+    """Fail on missing sections, action items without an owner or a due date, and blame
+    language outside the timeline (word list: docs/postmortems/README.md)."""
+    from learning import postmortem
+
+    paths = files or sorted(
+        p for p in Path("docs/postmortems").glob("*.md") if p.name.lower() != "readme.md"
+    )
+    failed = 0
+    for path in paths:
+        if not path.exists():
+            err.print(f"{path}: no such file")
+            failed += 1
+            continue
+        problems = postmortem.check_postmortem(path.read_text())
+        for problem in problems:
+            where = f"{path}:{problem.line}" if problem.line else str(path)
+            print(f"{where}: {problem.message}")
+        failed += bool(problems)
+    print(f"{len(paths) - failed} of {len(paths)} postmortems OK")
+    if failed:
         raise typer.Exit(1)
