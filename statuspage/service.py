@@ -81,6 +81,7 @@ class StatusService:
         *,
         poll_seconds: float = 2.0,
         rerender_seconds: float = 60.0,
+        leader_seconds: float = 5.0,
         max_body_bytes: int = 1_048_576,
         s3_client: Any = None,
     ) -> None:
@@ -90,6 +91,7 @@ class StatusService:
         self.max_body_bytes = max_body_bytes
         self.poll_seconds = poll_seconds
         self.rerender_seconds = rerender_seconds
+        self.leader_seconds = leader_seconds
         self.metrics = Metrics()
         self.cache_control = config.caching.header()
         self.leadership = Leadership(self.store)
@@ -110,6 +112,10 @@ class StatusService:
     @property
     def publisher(self) -> Background | None:
         return self._publisher
+
+    @property
+    def runs_checks(self) -> bool:
+        return bool(self._check_tasks)
 
     # ---- rendering ---------------------------------------------------------------------
 
@@ -190,7 +196,7 @@ class StatusService:
                     self._check_tasks = []
             except Exception:
                 log.exception("leader election failed; retrying")
-            await asyncio.sleep(5.0)
+            await asyncio.sleep(self.leader_seconds)
 
     # ---- synthetic checks ----------------------------------------------------------------
 
