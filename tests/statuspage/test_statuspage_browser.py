@@ -1,0 +1,102 @@
+"""Headless Chromium (Debian's) reads the page like a customer, with an incident open."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from conftest import require
+from live_service import Live, alert, notification
+from sqlalchemy import insert
+
+from statuspage import schema
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+XSS = '<script>window.__injected = true</script><img src=x onerror="window.__injected=true">'
+SCREENSHOT = Path(__file__).parents[2] / "docs" / "screenshots" / "statuspage.png"
+
+
+def _seed_uptime(live: Live) -> None:
+    """90 days of check history, as the check loop would have counted it."""
+    today = datetime.now(UTC).date()
+    rows = []
+    for component, bad_days in {"api": {3: 700, 40: 995}, "web": {12: 990}, "db": {}}.items():
+        for offset in range(90):
+            ok = bad_days.get(offset, 1000)
+            day = (today - timedelta(days=offset)).isoformat()
+            rows.append(
+                {"component_id": component, "day": day, "checks_total": 1000, "checks_ok": ok}
+            )
+    with live.service.store.engine.begin() as conn:
+        conn.execute(insert(schema.uptime_day), rows)
+    live.service.refresh(force=True)
+
+
+def test_page_in_chromium(live: Live, tmp_path: Path) -> None:
+    require("chromium (/usr/bin/chromium)", shutil.which(CHROMIUM) is not None)
+    sync_api = pytest.importorskip("playwright.sync_api")
+    _seed_uptime(live)
+
+    live.post("/api/v1/alertmanager", notification(alert()))
+    live.post(
+        "/api/v1/alertmanager",
+        notification(alert("firing", severity="warning", service="web", fingerprint="w1")),
+    )
+    live.post(
+        "/api/v1/incidents",
+        {
+            "name": XSS,
+            "body": f"Body {XSS}",
+            "components": ["db"],
+            "impact": "minor",
+            "status": "identified",
+        },
+    )
+
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 900, "height": 1400})
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(live.url + "/", wait_until="load")
+
+            statuses = {
+                el.get_attribute("data-component"): el.locator(".status-text").inner_text()
+                for el in page.locator("[data-component]").all()
+            }
+            assert statuses == {
+                "api": "Major outage",
+                "web": "Degraded performance",
+                "db": "Operational",
+            }
+            assert page.get_by_role("status").inner_text().strip() == "Major System Outage"
+            assert page.evaluate("window.__injected === undefined")
+            assert page.get_by_text(XSS).count() >= 1  # shown as text, not run
+            assert page.get_by_role("heading", name="Orders are failing").is_visible()
+            assert errors == []
+            api_uptime = page.locator('[data-component="api"] .uptime').inner_text()
+            assert "99.66% uptime over the last 90 days" in api_uptime
+
+            local = tmp_path / "statuspage.png"
+            page.screenshot(path=str(local), full_page=True)
+            assert local.stat().st_size > 10_000
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            SCREENSHOT.write_bytes(local.read_bytes())
+
+            phone = browser.new_page(viewport={"width": 375, "height": 800})
+            phone.goto(live.url + "/")
+            width = phone.evaluate("document.documentElement.scrollWidth")
+            assert width <= 375, "the page scrolls sideways on a phone"
+        finally:
+            browser.close()
