@@ -271,3 +271,81 @@ def postmortem_check(
     print(f"{len(paths) - failed} of {len(paths)} postmortems OK")
     if failed:
         raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- live drill
+
+DRILLS_DIR = REPO_ROOT / "docs" / "drills"
+
+
+def known_scenarios(drills_dir: Path = DRILLS_DIR) -> list[str]:
+    return sorted(p.stem for p in drills_dir.glob("*.md") if p.name.lower() not in ("readme.md",))
+
+
+def live_drill(
+    scenario: Annotated[
+        str, typer.Argument(help="Scenario name from docs/drills/, e.g. database-outage.")
+    ],
+    routing_key: Annotated[
+        str | None,
+        typer.Option(
+            "--routing-key",
+            envvar="PAGERDUTY_DRILL_ROUTING_KEY",
+            help="Integration key of the dedicated DRILL service (never a production one).",
+            show_default=False,
+        ),
+    ] = None,
+    token: TokenOption = None,
+    api_url: ApiUrlOption = "https://api.pagerduty.com",
+    events_url: Annotated[
+        str,
+        typer.Option("--events-url", envvar="PAGERDUTY_EVENTS_URL", help="Events API v2 base URL."),
+    ] = "https://events.pagerduty.com",
+    ack_timeout_minutes: Annotated[
+        float, typer.Option("--ack-timeout", help="Minutes to wait for an acknowledgement.")
+    ] = 15.0,
+    poll_seconds: Annotated[float, typer.Option(help="Seconds between REST API polls.")] = 5.0,
+    report_dir: Annotated[
+        Path, typer.Option("--report-dir", help="Where the drill report is written.")
+    ] = Path("docs/drills/reports"),
+    records: RecordsOption = Path("var/page-tests.jsonl"),
+) -> None:
+    """Live drill against real PagerDuty: trigger a clearly marked [DRILL] incident on the
+    dedicated drill service, wait for a person to acknowledge it, measure the time to
+    acknowledge, resolve it, write a drill report and record the page for `irctl metrics`.
+
+    Exit code 0 when the page arrived and was acknowledged within the 5-minute target.
+    """
+    from learning import drill
+    from learning import records as page_records
+
+    scenarios = known_scenarios()
+    if scenarios and scenario not in scenarios:
+        fail(f"unknown scenario {scenario!r}; known: {', '.join(scenarios)}", 2)
+    if not routing_key:
+        fail(
+            "no routing key for the drill service: pass --routing-key or set "
+            "$PAGERDUTY_DRILL_ROUTING_KEY (the DRILL service's Events API v2 integration key)",
+            2,
+        )
+    result = drill.run_live_drill(
+        scenario,
+        routing_key=routing_key,
+        token=_require_token(token),
+        api_url=api_url,
+        events_url=events_url,
+        ack_timeout=timedelta(minutes=ack_timeout_minutes),
+        poll_seconds=poll_seconds,
+        progress=lambda message: console.print(message, highlight=False),
+    )
+    report_dir.mkdir(parents=True, exist_ok=True)
+    report_path = report_dir / f"{result.sent_at:%Y-%m-%d-%H%M}-{scenario}.md"
+    report_path.write_text(drill.drill_report(result))
+    page_records.append_record(records, drill.drill_record(result))
+    print(f"wrote {report_path}")
+    print(f"recorded in {records}")
+    tta = result.time_to_acknowledge
+    if result.error:
+        err.print(f"drill problem: {result.error}", highlight=False, soft_wrap=True)
+    if tta is None or tta >= timedelta(minutes=5):
+        raise typer.Exit(1)
