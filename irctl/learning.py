@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from irctl.common import console, err, fail
+from irctl.common import ConfigOption, StackOption, console, err, fail, load_org
 
 TOKEN_ENV = "PAGERDUTY_TOKEN"
 
@@ -349,3 +349,73 @@ def live_drill(
         err.print(f"drill problem: {result.error}", highlight=False, soft_wrap=True)
     if tta is None or tta >= timedelta(minutes=5):
         raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- calendar
+
+
+def calendar_command(
+    stack: StackOption = "prod",
+    config: ConfigOption = None,
+    out_dir: Annotated[
+        Path, typer.Option("--out-dir", help="Folder for oncall.ics and one <person>.ics each.")
+    ] = Path("out/calendar"),
+    since: Annotated[str | None, typer.Option(help="First day (UTC date). Default: today.")] = None,
+    days: Annotated[int, typer.Option(help="How many days of shifts to include.")] = 180,
+    drill_every_months: Annotated[
+        int, typer.Option("--drill-every", help="Months between drills (3 = quarterly).")
+    ] = 3,
+    drill_weekday: Annotated[
+        str, typer.Option(help="Drills fall on the first such weekday of the month.")
+    ] = "wed",
+    drill_time: Annotated[str, typer.Option(help="Drill start time, HH:MM UTC.")] = "14:00",
+) -> None:
+    """Write iCalendar files of the on-call shifts and the drill cadence, for people to
+    subscribe to: oncall.ics with everyone, and <person-id>.ics with one person's shifts
+    (plus every drill). Shifts come from the same rotation maths as the PagerDuty
+    schedules."""
+    from datetime import time as time_of_day
+
+    from learning import oncall_calendar
+
+    org, _path = load_org(stack, config)
+    start = (
+        parse_when(since)
+        if since
+        else datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    )
+    end = start + timedelta(days=days)
+    try:
+        hours, minutes = (int(x) for x in drill_time.split(":"))
+        cadence = oncall_calendar.DrillCadence(
+            every_months=drill_every_months,
+            weekday=drill_weekday.lower()[:3],
+            start_time=time_of_day(hours, minutes),
+        )
+    except ValueError as exc:
+        fail(f"bad drill cadence: {exc}", 2)
+    shifts = oncall_calendar.all_shifts(org, start, end)
+    drills = oncall_calendar.drill_starts(cadence, start, end)
+    generated = datetime.now(UTC).replace(microsecond=0)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    everyone = oncall_calendar.build_calendar(
+        org, shifts, drills, generated_at=generated, drill_duration=cadence.duration
+    )
+    (out_dir / "oncall.ics").write_bytes(everyone.to_ical())
+    written = [out_dir / "oncall.ics"]
+    for person in org.people:
+        own = [s for s in shifts if s.person_id == person.id]
+        if not own:
+            continue
+        calendar = oncall_calendar.build_calendar(
+            org, own, drills, generated_at=generated, drill_duration=cadence.duration,
+            name=f"{person.name} on call",
+        )  # fmt: skip
+        (out_dir / f"{person.id}.ics").write_bytes(calendar.to_ical())
+        written.append(out_dir / f"{person.id}.ics")
+    print(
+        f"{len(shifts)} shifts and {len(drills)} drills from {start:%Y-%m-%d} to "
+        f"{end:%Y-%m-%d}; wrote:"
+    )
+    for path in written:
+        print(f"  {path}")
