@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import postgres_server
 import psycopg
@@ -13,9 +12,17 @@ import pytest
 from live_service import Live, free_port, make_config, start_service
 
 
+@pytest.fixture(scope="session")
+def shared_live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    path = tmp_path_factory.mktemp("statuspage") / "status.db"
+    yield from start_service(make_config(), f"sqlite:///{path}")()
+
+
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[Live]:
-    yield from start_service(make_config(), f"sqlite:///{tmp_path / 'status.db'}")()
+def live(shared_live: Live) -> Live:
+    """The real service, on a real socket, with an empty page."""
+    shared_live.reset()
+    return shared_live
 
 
 def require(what: str, present: bool) -> None:

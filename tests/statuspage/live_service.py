@@ -12,7 +12,9 @@ from typing import Any
 
 import httpx
 import uvicorn
+from sqlalchemy import delete, update
 
+from statuspage import schema
 from statuspage.app import build_app
 from statuspage.config import StatusPageConfig, parse_config
 from statuspage.service import StatusService
@@ -75,6 +77,18 @@ class Live:
 
     def incidents(self) -> list[dict[str, Any]]:
         return list(self.client.get("/api/v2/incidents.json").json()["incidents"])
+
+    def reset(self) -> None:
+        """Back to an empty page, so one server can serve many tests."""
+        with self.service.store.engine.begin() as conn:
+            for table in (schema.alert, schema.incident, schema.incident_update, schema.uptime_day):
+                conn.execute(delete(table))
+            conn.execute(
+                update(schema.component_state).values(
+                    check_status="operational", override_status=None, override_reason=None
+                )
+            )
+        self.service.refresh(force=True)
 
 
 class ServerThread:
