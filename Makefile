@@ -38,8 +38,11 @@ system-deps:
 $(STAMP): pyproject.toml requirements.lock
 	@echo "==> creating $(VENV) with the locked dependencies"
 	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
-	@$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	@# (grep drops this machine's pip-config warnings about missing local mirrors)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock 2>&1 \
+	  | { grep -v "^WARNING: Location" || true; }
+	@$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e . 2>&1 \
+	  | { grep -v "^WARNING: Location" || true; }
 	@touch $@
 
 bootstrap: system-deps $(STAMP)
