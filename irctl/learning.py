@@ -78,18 +78,29 @@ def _require_token(token: str | None) -> str:
 def metrics_command(
     since: Annotated[
         str | None,
-        typer.Option(help="Start of the window, a date or date-time (UTC). Default: 30 days ago."),
+        typer.Option(
+            metavar="DATE",
+            help="Start of the window, a date or date-time (UTC). Default: 30 days ago.",
+        ),
     ] = None,
     until: Annotated[
         str | None,
-        typer.Option(help="End of the window; a bare date includes that whole day. Default: now."),
+        typer.Option(
+            metavar="DATE",
+            help="End of the window; a bare date includes that whole day. Default: now.",
+        ),
     ] = None,
     team: Annotated[
-        list[str] | None, typer.Option("--team", help="Only this PagerDuty team id (repeatable).")
+        list[str] | None,
+        typer.Option("--team", metavar="TEAM_ID", help="Only this PagerDuty team id (repeatable)."),
     ] = None,
     service: Annotated[
         list[str] | None,
-        typer.Option("--service", help="Only this service, by PagerDuty id or name (repeatable)."),
+        typer.Option(
+            "--service",
+            metavar="SERVICE",
+            help="Only this service, by PagerDuty id or name (repeatable).",
+        ),
     ] = None,
     output: Annotated[
         OutputFormat, typer.Option("--format", help="table, json or markdown.")
@@ -104,7 +115,8 @@ def metrics_command(
         str | None,
         typer.Option(
             "--prometheus-url",
-            help="Prometheus to read availability from: avg_over_time(probe_success[window]).",
+            help="Prometheus to read availability from: the average of probe_success over the "
+            "window (avg_over_time), per service label.",
         ),
     ] = None,
     probe_selector: Annotated[

@@ -217,7 +217,13 @@ def build_report(
     target_availability = f">= {format_percent(targets.availability, 1)}"
     if availability is None or availability.overall is None:
         checks.append(
-            Check("Availability", "-", target_availability, "no data", "no availability source")
+            Check(
+                "Availability",
+                "-",
+                target_availability,
+                "no data",
+                "no source given (--prometheus-url)",
+            )
         )
     else:
         worst = min(availability.per_service.items(), key=lambda kv: kv[1], default=None)

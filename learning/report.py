@@ -184,33 +184,54 @@ def to_table(report: MetricsReport, width: int = 140) -> str:
 
 
 def write_chart(report: MetricsReport, path: Path, targets: Targets | None = None) -> None:
-    """Weekly mean MTTA and MTTR (minutes) with the target lines, as a PNG."""
+    """Weekly mean MTTA and MTTR (minutes) as bars, with the target as a dashed line.
+
+    A bar above its target is drawn in a warning colour and hatched, so the chart does not
+    rely on colour alone.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     targets = targets or Targets()
-    weeks = [w.week_start for w in report.weeks]
-    figure, (ax_ack, ax_res) = plt.subplots(2, 1, figsize=(9, 6), sharex=True)
+    labels = [f"w/c {w.week_start:%d %b}" for w in report.weeks] or ["no incidents"]
+    positions = list(range(len(labels)))
+    figure, (ax_ack, ax_res) = plt.subplots(2, 1, figsize=(max(6, 1.1 * len(labels) + 3), 6.5))
     for axis, values, target, label in (
         (ax_ack, [w.mtta_mean for w in report.weeks], targets.mtta, "MTTA"),
         (ax_res, [w.mttr_mean for w in report.weeks], targets.mttr, "MTTR"),
     ):
-        minutes = [v.total_seconds() / 60 if v is not None else float("nan") for v in values]
-        axis.plot(weeks, minutes, marker="o", label=f"weekly mean {label}")
-        axis.axhline(
-            target.total_seconds() / 60,
-            color="red",
-            linestyle="--",
-            label=f"target < {target.total_seconds() / 60:g} min",
+        goal = target.total_seconds() / 60
+        minutes = [v.total_seconds() / 60 if v is not None else 0.0 for v in values]
+        missed = [m >= goal for m in minutes]
+        bars = axis.bar(
+            positions[: len(minutes)],
+            minutes,
+            color=["#c0392b" if m else "#2e86c1" for m in missed],
+            hatch=None,
+            label=f"weekly mean {label} (hatched: target missed)",
         )
+        for bar, miss, value in zip(bars, missed, values, strict=True):
+            if miss:
+                bar.set_hatch("//")
+            text = "no data" if value is None else f"{bar.get_height():.1f}"
+            axis.annotate(
+                text,
+                (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                ha="center",
+                va="bottom",
+                fontsize=8,
+            )
+        axis.axhline(goal, color="black", linestyle="--", label=f"target: under {goal:g} min")
+        axis.set_ylim(0, max([goal, *minutes]) * 1.25)
+        axis.set_xticks(positions, labels)
         axis.set_ylabel(f"{label} (minutes)")
-        axis.legend(loc="upper left")
-        axis.grid(alpha=0.3)
-    ax_res.set_xlabel("week starting (UTC)")
-    figure.suptitle(f"Incident response, {report.since:%Y-%m-%d} to {report.until:%Y-%m-%d}")
-    figure.autofmt_xdate()
+        axis.legend(loc="upper right", fontsize=8)
+        axis.grid(axis="y", alpha=0.3)
+    figure.suptitle(
+        f"Incident response by week, {report.since:%Y-%m-%d} to {report.until:%Y-%m-%d} (UTC)"
+    )
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
