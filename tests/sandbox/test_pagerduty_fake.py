@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +23,7 @@ from sandbox.pagerduty import (
     FaultPlan,
     ServiceConfig,
     create_app,
+    free_port,
 )
 
 KEY_A = "a" * 32
@@ -394,6 +400,32 @@ def test_inbox_page_lists_incidents_escaped(server: FakePagerDutyServer) -> None
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "<script>" not in page
     assert "Checkout" in page
+
+
+def test_runs_as_a_program_with_a_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "pagerduty.json"
+    config.write_text(
+        json.dumps({"services": [{"id": "api", "name": "Public API", "routing_keys": [KEY_A]}]})
+    )
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sandbox.pagerduty", "--port", str(port), "--config", str(config)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert "local PagerDuty on http://127.0.0.1:" in process.stdout.readline()
+        for _ in range(100):
+            try:
+                answer = trigger(f"http://127.0.0.1:{port}")
+                break
+            except httpx.ConnectError:
+                time.sleep(0.05)
+        assert answer.status_code == 202
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def test_app_can_be_mounted_without_the_thread_runner() -> None:
