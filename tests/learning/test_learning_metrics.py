@@ -309,3 +309,17 @@ def test_availability_from_prometheus_per_service_and_check() -> None:
         "fail",
         "lowest: search 99.800 %",
     )
+
+
+def test_client_pauses_when_the_rate_limit_is_used_up(server: FakePagerDutyServer) -> None:
+    server.fake.rate_limit_per_minute = 4  # four pages of two incidents use it all
+    waits: list[float] = []
+    client = pagerduty_api.RateLimitedClient(
+        TOKEN, base_url=server.url, sleep=waits.append, page_size=2
+    )
+
+    incidents = pagerduty_api.fetch_incidents(client, SINCE, UNTIL)
+
+    assert len(incidents) == 7
+    # the fourth answer said "ratelimit-remaining: 0": wait for the window to reset
+    assert len(waits) == 1 and 55 <= waits[0] <= 60
