@@ -428,6 +428,50 @@ def test_runs_as_a_program_with_a_config_file(tmp_path: Path) -> None:
         process.wait(timeout=10)
 
 
+def test_a_real_alertmanager_pages_it_and_retries_after_429(
+    server: FakePagerDutyServer, fake: FakePagerDuty, tmp_path: Path
+) -> None:
+    (tmp_path / "alertmanager.yml").write_text(
+        "route: {receiver: pd, group_by: [alertname], group_wait: 0s, group_interval: 1s}\n"
+        "receivers:\n"
+        f"  - name: pd\n    pagerduty_configs: [{{routing_key: {KEY_B}, "
+        f"url: '{server.url}/v2/enqueue'}}]\n"
+    )
+    port = free_port()
+    alertmanager = subprocess.Popen(
+        ["prometheus-alertmanager", f"--config.file={tmp_path / 'alertmanager.yml'}",
+         f"--storage.path={tmp_path}", f"--web.listen-address=127.0.0.1:{port}",
+         "--cluster.listen-address="],
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    fake.inject_fault("events", FaultPlan(status=429, count=1))
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/-/ready")
+                break
+            except httpx.ConnectError:
+                time.sleep(0.05)
+        httpx.post(
+            f"http://127.0.0.1:{port}/api/v2/alerts",
+            json=[{"labels": {"alertname": "ServiceDown", "severity": "critical"}}],
+        ).raise_for_status()
+        for _ in range(200):
+            if any(e.status_code == 202 for e in fake.events):
+                break
+            time.sleep(0.05)
+    finally:
+        alertmanager.terminate()
+        alertmanager.wait(timeout=10)
+
+    assert [(e.status_code, e.routing_key, e.service_id) for e in fake.events] == [
+        (429, KEY_B, None),
+        (202, KEY_B, "search"),
+    ]
+    [incident] = fake.incidents.values()
+    assert incident.title == "[FIRING:1] ServiceDown (critical)"
+
+
 def test_app_can_be_mounted_without_the_thread_runner() -> None:
     from starlette.testclient import TestClient
 
