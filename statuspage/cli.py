@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     # The server imports the app in its own worker: hand it the config path by environment.
     os.environ["STATUSPAGE_CONFIG"] = os.path.abspath(args.config)
     if args.server == "granian":
-        from granian.constants import Interfaces
+        from granian.constants import HTTPModes, Interfaces
         from granian.server import Server
 
         Server(
@@ -54,7 +54,11 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             interface=Interfaces.ASGI,
             factory=True,
+            # One worker: the checks loop and the in-memory render live in one process;
+            # scale out with replicas instead. No WebSockets or h2c to negotiate.
             workers=1,
+            http=HTTPModes.http1,
+            websockets=False,
         ).serve()
     else:
         import uvicorn

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Status page vs nginx, side by side in one run: wrk with 256 connections against `/` and
+# `/api/v2/summary.json` of the service (granian and uvicorn), then against nginx serving
+# the same bytes as static files on loopback. Writes the `## Status page` section of
+# docs/benchmarks.md. The targets take turns for ROUNDS rounds and the median is reported,
+# because other work on a shared machine skews any single run.
+# Usage: bench/statuspage/run.sh [seconds per run, default 5] [rounds, default 3]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+ROOT=$PWD
+PY=${PYTHON:-$ROOT/.venv/bin/python}
+DURATION=${1:-5}
+ROUNDS=${2:-3}
+WRK_ARGS=(-t1 -c256 "-d${DURATION}s" --latency)
+for tool in wrk nginx; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install nginx wrk)" >&2; exit 1; }
+done
+
+WORK=$(mktemp -d /tmp/statuspage-bench.XXXXXX)
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  sleep 0.5
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+cat > "$WORK/statuspage.yaml" <<'YAML'
+page: {id: bench, name: Benchmark Status, url: "https://status.example.com", time_zone: Etc/UTC}
+groups:
+  - id: core
+    name: Core platform
+    components:
+      - {id: api, name: Public API, services: [api]}
+      - {id: web, name: Web app, services: [web]}
+      - {id: auth, name: Login, services: [auth]}
+components:
+  - {id: db, name: Customer database, services: [postgres]}
+YAML
+
+start_service() {  # $1 = server, prints the port
+  local port; port=$(free_port)
+  STATUSPAGE_DATABASE_URL="sqlite:///$WORK/$1.db" STATUSPAGE_API_TOKEN=bench \
+    "$PY" -m statuspage serve --config "$WORK/statuspage.yaml" --host 127.0.0.1 \
+    --port "$port" --server "$1" >"$WORK/$1.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 100); do
+    curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && { echo "$port"; return; }
+    sleep 0.1
+  done
+  echo "the $1 server did not start; log:" >&2; cat "$WORK/$1.log" >&2; exit 1
+}
+
+GRANIAN=$(start_service granian)
+# An open incident makes the page realistic (and larger than an all-green page).
+curl -fs -XPOST -H 'authorization: Bearer bench' "http://127.0.0.1:$GRANIAN/api/v1/incidents" \
+  -d '{"name":"Elevated error rates","body":"We are investigating.","components":["api"],"impact":"major"}' >/dev/null
+UVICORN=$(start_service uvicorn)
+curl -fs -XPOST -H 'authorization: Bearer bench' "http://127.0.0.1:$UVICORN/api/v1/incidents" \
+  -d '{"name":"Elevated error rates","body":"We are investigating.","components":["api"],"impact":"major"}' >/dev/null
+
+chmod 755 "$WORK"
+mkdir -p "$WORK/www/api/v2"
+curl -fs "http://127.0.0.1:$GRANIAN/" -o "$WORK/www/index.html"
+curl -fs "http://127.0.0.1:$GRANIAN/api/v2/summary.json" -o "$WORK/www/api/v2/summary.json"
+NGINX=$(free_port)
+cat > "$WORK/nginx.conf" <<CONF
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/tmp; proxy_temp_path $WORK/tmp; fastcgi_temp_path $WORK/tmp;
+  uwsgi_temp_path $WORK/tmp; scgi_temp_path $WORK/tmp;
+  types { text/html html; application/json json; }
+  server { listen 127.0.0.1:$NGINX; root $WORK/www; index index.html; }
+}
+CONF
+mkdir -p "$WORK/tmp"; chmod -R a+rX "$WORK/www"
+nginx -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log"
+sleep 0.3
+
+RESULTS="$WORK/results.tsv"
+for round in $(seq "$ROUNDS"); do
+for path in / /api/v2/summary.json; do
+  for target in "nginx:$NGINX" "granian:$GRANIAN" "uvicorn:$UVICORN"; do
+    name=${target%%:*}; port=${target##*:}
+    echo "==> round $round: $name $path" >&2
+    wrk "${WRK_ARGS[@]}" "http://127.0.0.1:$port$path" >"$WORK/wrk.out"
+    cat "$WORK/wrk.out" >&2
+    "$PY" - "$name" "$path" "$WORK/wrk.out" >>"$RESULTS" <<'PYEOF'
+import re, sys
+name, path, out = sys.argv[1], sys.argv[2], open(sys.argv[3]).read()
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+value, unit = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+p99_ms = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", out)
+print(f"{name}\t{path}\t{rps:.0f}\t{p99_ms:.2f}\t{errors.group(0) if errors else ''}")
+PYEOF
+  done
+done
+done
+
+"$PY" - "$RESULTS" "${WRK_ARGS[*]}" "$DURATION" "$ROUNDS" <<'PYEOF'
+import os, re, statistics, subprocess, sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+results_path, wrk_args, duration, rounds = sys.argv[1:5]
+rows = [line.split("\t") for line in open(results_path).read().splitlines()]
+runs: dict[tuple[str, str], list[list[str]]] = {}
+for r in rows:
+    runs.setdefault((r[0], r[1]), []).append(r)
+by = {
+    key: (
+        statistics.median(float(r[2]) for r in rs),
+        statistics.median(float(r[3]) for r in rs),
+        "; ".join(sorted({r[4] for r in rs if len(r) > 4 and r[4]})),
+    )
+    for key, rs in runs.items()
+}
+nginx_version = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+lines = [
+    "## Status page",
+    "",
+    f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs ({cpu}), "
+    f"{nginx_version.replace('nginx version: ', '')}, wrk and the servers sharing the machine.",
+    "Command (from the repository root):",
+    "",
+    "```sh",
+    f"bench/statuspage/run.sh {duration} {rounds}",
+    f"# = wrk {wrk_args} http://127.0.0.1:PORT/PATH per target and path, {rounds} rounds",
+    "```",
+    "",
+    "The service runs `statuspage serve` with one worker, SQLite, and an open incident on the",
+    "page; nginx (`worker_processes 1`, access log off) serves the very same bytes, fetched",
+    "from the service, as static files. Each cell is the median of the rounds. Ratios are",
+    "service / nginx: the aim is >= 0.5 for requests/s and <= 2.0 for p99.",
+    "",
+    "| Path | Server | Requests/s | p99 (ms) | req/s vs nginx | p99 vs nginx |",
+    "| --- | --- | ---: | ---: | ---: | ---: |",
+]
+for path in ["/", "/api/v2/summary.json"]:
+    base_rps, base_p99, _ = by[("nginx", path)]
+    for name in ["nginx", "granian", "uvicorn"]:
+        rps, p99, errors = by[(name, path)]
+        label = {"nginx": "nginx (static files)", "granian": "statuspage, granian (default)",
+                 "uvicorn": "statuspage, uvicorn"}[name]
+        note = f" ({errors})" if errors else ""
+        lines.append(
+            f"| `{path}` | {label}{note} | {rps:,.0f} | {p99:.2f} | {rps / base_rps:.2f} | {p99 / base_p99:.2f} |"
+        )
+lines.append("")
+section = "\n".join(lines) + "\n"
+
+doc = Path("docs/benchmarks.md")
+text = doc.read_text() if doc.exists() else "# Benchmarks\n\n"
+pattern = re.compile(r"^## Status page\n.*?(?=^## |\Z)", re.S | re.M)
+if pattern.search(text):
+    text = pattern.sub(lambda _: section + "\n", text).rstrip() + "\n"
+else:
+    text = text.rstrip() + "\n\n" + section
+doc.write_text(text)
+print(section)
+PYEOF
