@@ -1435,27 +1435,38 @@ def render_inbox(fake: FakePagerDuty) -> str:
             f"<td>{format_ts(ev.received_at)}</td><td>{ev.status_code}</td>"
             f"<td>{e(str(ev.event_action))}</td>"
             f"<td>{e(fake.services[ev.service_id].name if ev.service_id else '-')}</td>"
+            f"<td><code>{e(_key_hint(ev.routing_key))}</code></td>"
             f"<td>{e(_summary_of(ev.body))}</td><td>{e('; '.join(ev.errors))}</td>"
             "</tr>"
             for ev in reversed(fake.events[-200:])
         )
         now = format_ts(fake.clock.now())
+        speed = "frozen" if fake.clock.speed == 0 else f"{fake.clock.speed:g}x real time"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta http-equiv="refresh" content="5">
 <title>Local PagerDuty inbox</title>
 <style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #999;padding:.2em .5em;text-align:left}}</style></head>
+td,th{{border:1px solid #999;padding:.2em .5em;text-align:left}}
+td:first-child{{white-space:nowrap}}</style></head>
 <body><h1>Local PagerDuty inbox</h1>
-<p>Clock: {now} (speed {fake.clock.speed:g}x). Nothing here reaches the real PagerDuty.</p>
+<p>Clock: {now} ({speed}). Nothing here reaches the real PagerDuty.</p>
 <h2>Incidents</h2>
 <table><thead><tr><th>#</th><th>Status</th><th>Service</th><th>Title</th><th>Opened</th>
 <th>Tier</th><th>Assigned to</th></tr></thead><tbody>{incident_rows}</tbody></table>
 <h2>Events received</h2>
 <table><thead><tr><th>Received</th><th>HTTP</th><th>Action</th><th>Service</th>
-<th>Summary</th><th>Errors</th></tr></thead><tbody>{event_rows}</tbody></table>
+<th>Routing key</th><th>Summary</th><th>Errors</th></tr></thead>
+<tbody>{event_rows}</tbody></table>
 </body></html>
 """
+
+
+def _key_hint(key: str | None) -> str:
+    """Enough of a routing key to tell services apart without showing all of it."""
+    if not key:
+        return "-"
+    return f"...{key[-6:]}" if len(key) > 6 else key
 
 
 def _summary_of(body: Any) -> str:
