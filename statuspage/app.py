@@ -190,9 +190,15 @@ def build_app(service: StatusService) -> cache.FastPath:
         )
 
     async def healthz(request: Request) -> Response:
-        if service.last_error is not None or not service.files:
-            return PlainTextResponse(f"unhealthy: {service.last_error or 'not rendered'}\n", 503)
-        return PlainTextResponse("ok\n", headers={"cache-control": "no-store"})
+        # A database outage must not take the page down: while a render exists this replica
+        # keeps serving it (stale status beats no status) and only says so here.
+        headers = {"cache-control": "no-store"}
+        if not service.files:
+            return PlainTextResponse("starting: nothing rendered yet\n", 503, headers=headers)
+        if service.last_error is not None:
+            text = f"degraded: cannot refresh ({service.last_error}); serving the last render\n"
+            return PlainTextResponse(text, headers=headers)
+        return PlainTextResponse("ok\n", headers=headers)
 
     async def metrics(request: Request) -> Response:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from conftest import require
 from live_service import Live, alert, notification
 from sqlalchemy import insert
@@ -44,7 +44,9 @@ def _seed_uptime(live: Live) -> None:
 
 def test_page_in_chromium(live: Live, tmp_path: Path) -> None:
     require("chromium (/usr/bin/chromium)", shutil.which(CHROMIUM) is not None)
-    sync_api = pytest.importorskip("playwright.sync_api")
+    require("playwright (Python package)", importlib.util.find_spec("playwright") is not None)
+    from playwright import sync_api
+
     _seed_uptime(live)
 
     live.post("/api/v1/alertmanager", notification(alert()))

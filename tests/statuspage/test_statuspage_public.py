@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from live_service import Live, alert, notification
 
 XSS = "<script>alert(1)</script>"
@@ -242,3 +243,19 @@ def test_healthz_and_metrics(live: Live) -> None:
 def test_unknown_paths_are_404(live: Live) -> None:
     assert live.client.get("/api/v2/nothing.json").status_code == 404
     assert live.client.get("/../etc/passwd").status_code == 404
+
+
+def test_database_outage_keeps_serving_the_last_render(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = live.client.get("/api/v2/summary.json").content
+
+    def unreachable() -> int:
+        raise ConnectionError("database is down")
+
+    monkeypatch.setattr(live.service.store, "revision", unreachable)
+    live.service.refresh(force=True)
+    health = live.client.get("/healthz")
+    assert health.status_code == 200
+    assert health.text.startswith("degraded: cannot refresh (ConnectionError)")
+    assert live.client.get("/api/v2/summary.json").content == before
