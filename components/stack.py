@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_pagerduty as pagerduty
 
+from components.alerting import AlertDelivery, AlertDeliveryArgs
 from components.oncall import (
     EscalationPolicy,
     EscalationPolicyArgs,
@@ -73,6 +74,19 @@ class IncidentResponse(pulumi.ComponentResource):
         self.integration_keys = pulumi.Output.secret(
             pulumi.Output.all(**{sid: s.integration_key for sid, s in services.items()})
         )
+
+        # --- Alerting (issue 3): PrometheusRule + Alertmanager config Secret --------------
+        self.alerting = AlertDelivery(
+            "alerting",
+            AlertDeliveryArgs(
+                org=args.org,
+                settings=args.settings,
+                routing_keys={sid: s.integration_key for sid, s in services.items()},
+            ),
+            child,
+        )
+        # --- end alerting -------------------------------------------------------------------
+
         self.register_outputs(
             {"service_ids": self.service_ids, "integration_keys": self.integration_keys}
         )

@@ -30,7 +30,9 @@ def _write_plan(org: OrgConfig, plan: Plan, out: Path) -> list[Path]:
 
 
 def writers() -> list[Writer]:
-    return [_write_plan]
+    from irctl.alerting import write_alerting  # issue 3: alerts/
+
+    return [_write_plan, write_alerting]
 
 
 def render(org: OrgConfig, stack: str, config_file: Path, out: Path) -> Rendered:

@@ -1,33 +1,320 @@
-"""Alert thresholds and per-service alert signals (filled in by the alerting work)."""
+"""Alert thresholds, Alertmanager timings and per-service alert signals, as people write them.
+
+Thresholds default to the example org's values (docs/alerting.md in the issue): page when a
+service is down for 2 min, errors above 10 %, latency above 5 s, any sustained database
+connection or payment failures; warn on errors above 5 %, latency above 3 s, CPU or memory
+above 80 %, disk free under 20 %. The 99.9 % availability target drives the multi-window
+multi-burn-rate `ErrorBudgetBurn` alerts.
+
+Every service gets the standard signals with selectors that follow common exporters
+(blackbox `probe_success`, `http_requests_total{code}`, the `http_request_duration_seconds`
+histogram, node-exporter); a signal can be turned off, get its own selector, or have its
+value expression replaced. See `alerts.catalog` for the exact default expressions.
+"""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from orgconfig.units import Duration, Percent
+from orgconfig.units import Duration, Percent, TimeOfDay, TimeZone, format_duration
+
+# A PromQL label-matcher list without braces: `service="api", env="prod"`.
+_MATCHER = r'\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"(?:[^"\\]|\\.)*"\s*'
+SELECTOR_RE = re.compile(rf"^(?:{_MATCHER}(?:,{_MATCHER})*)?,?\s*$")
+SELECTOR_HELP = 'PromQL label matchers without braces, e.g. service="api", env="prod"'
+NAME_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _whole_seconds(value: timedelta, what: str) -> timedelta:
+    if value.total_seconds() % 1:
+        raise ValueError(f"{what} must be whole seconds")
+    return value
+
+
 class Thresholds(_Strict):
+    """When an alert fires. Percentages are fractions once loaded ("10%" -> 0.1)."""
+
     down_for: Duration = Field(timedelta(minutes=2), description="Page when down this long.")
-    error_rate_critical: Percent = 0.10
-    error_rate_warning: Percent = 0.05
-    latency_critical: Duration = timedelta(seconds=5)
-    latency_warning: Duration = timedelta(seconds=3)
-    cpu_warning: Percent = 0.80
-    memory_warning: Percent = 0.80
-    disk_free_warning: Percent = 0.20
-    availability_target: Percent = 0.999
+    error_rate_critical: Percent = Field(0.10, description="Page above this share of 5xx.")
+    error_rate_warning: Percent = Field(0.05, description="Warn above this share of 5xx.")
+    error_rate_for: Duration = Field(timedelta(minutes=5), description="...for this long.")
+    latency_critical: Duration = Field(timedelta(seconds=5), description="Page above this p99.")
+    latency_warning: Duration = Field(timedelta(seconds=3), description="Warn above this p99.")
+    latency_for: Duration = Field(timedelta(minutes=5), description="...for this long.")
+    cpu_warning: Percent = Field(0.80, description="Warn above this CPU utilisation.")
+    memory_warning: Percent = Field(0.80, description="Warn above this memory utilisation.")
+    disk_free_warning: Percent = Field(0.20, description="Warn below this free disk space.")
+    saturation_for: Duration = Field(
+        timedelta(minutes=10), description="CPU, memory and disk must hold this long."
+    )
+    database_connection_failures_per_minute: float = Field(
+        1.0, ge=0, description="Page above this many failed database connections a minute."
+    )
+    payment_failures_per_minute: float = Field(
+        1.0, ge=0, description="Page above this many failed payments a minute."
+    )
+    failures_for: Duration = Field(
+        timedelta(minutes=2), description="Database and payment failures must hold this long."
+    )
+    availability_target: Percent = Field(
+        0.999, description="Availability SLO over 30 days; drives ErrorBudgetBurn."
+    )
+    rate_window: Duration = Field(
+        timedelta(minutes=5), description="Range of rate() for error rate, latency, CPU."
+    )
+
+    @field_validator("availability_target")
+    @classmethod
+    def _target_below_one(cls, value: float) -> float:
+        if not 0.9 <= value < 1:
+            raise ValueError(
+                f"availability_target {value * 100:g}% must be at least 90% and below 100% "
+                "(a 100% target leaves no error budget to burn)"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _warning_below_critical(self) -> Thresholds:
+        problems = []
+        if self.error_rate_warning >= self.error_rate_critical:
+            problems.append(
+                f"error_rate_warning ({self.error_rate_warning * 100:g}%) must be below "
+                f"error_rate_critical ({self.error_rate_critical * 100:g}%)"
+            )
+        if self.latency_warning >= self.latency_critical:
+            problems.append(
+                f"latency_warning ({format_duration(self.latency_warning)}) must be below "
+                f"latency_critical ({format_duration(self.latency_critical)})"
+            )
+        for name in ("down_for", "error_rate_for", "latency_for", "saturation_for"):
+            if getattr(self, name) % timedelta(minutes=1):
+                problems.append(f"{name} must be whole minutes (rules evaluate once a minute)")
+        if self.failures_for % timedelta(minutes=1):
+            problems.append("failures_for must be whole minutes (rules evaluate once a minute)")
+        if self.rate_window < timedelta(minutes=2) or self.rate_window % timedelta(minutes=1):
+            problems.append("rate_window must be whole minutes, at least 2m (two samples)")
+        if self.latency_critical <= timedelta(0):
+            problems.append("latency thresholds must be above 0s")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class Timings(_Strict):
+    """Alertmanager grouping timers for one kind of notification."""
+
+    group_wait: Duration = Field(description="Wait this long to batch the first notification.")
+    group_interval: Duration = Field(description="Wait this long before notifying of changes.")
+    repeat_interval: Duration = Field(description="Re-send a still-firing alert this often.")
+
+    @model_validator(mode="after")
+    def _alertmanager_limits(self) -> Timings:
+        for name in ("group_wait", "group_interval", "repeat_interval"):
+            _whole_seconds(getattr(self, name), name)
+        if self.group_interval <= timedelta(0) or self.repeat_interval <= timedelta(0):
+            raise ValueError(
+                "group_interval and repeat_interval must be above 0s (Alertmanager 0.25 "
+                "rejects 0); group_wait may be 0s"
+            )
+        return self
+
+
+def _timings(wait: int, interval: int, repeat: int) -> Timings:
+    return Timings(
+        group_wait=timedelta(seconds=wait),
+        group_interval=timedelta(seconds=interval),
+        repeat_interval=timedelta(seconds=repeat),
+    )
+
+
+class AlertmanagerTimings(_Strict):
+    page: Timings = Field(
+        default_factory=lambda: _timings(10, 300, 4 * 3600),
+        description="Critical alerts to PagerDuty: short group_wait, a page goes out at once.",
+    )
+    warning: Timings = Field(
+        default_factory=lambda: _timings(30, 300, 12 * 3600),
+        description="Warnings to Slack.",
+    )
+    heartbeat: Timings = Field(
+        default_factory=lambda: _timings(0, 60, 60),
+        description="Watchdog to the dead man's switch: repeat often, it expects a ping.",
+    )
+    default: Timings = Field(
+        default_factory=lambda: _timings(30, 300, 4 * 3600),
+        description="The root route: unknown services and anything else.",
+    )
+
+
+class Slack(_Strict):
+    channel: str = Field("#alerts", pattern=r"^[#@]?[a-z0-9._-]+$", description="Warnings go here.")
+    unrouted_channel: str = Field(
+        "#alerts-unrouted",
+        pattern=r"^[#@]?[a-z0-9._-]+$",
+        description="Alerts for services this config does not know (the default receiver).",
+    )
+
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+MuteSeverity = Literal["critical", "warning"]
+MUTE_SEVERITIES: tuple[MuteSeverity, ...] = ("critical", "warning")
+
+
+class TimeRange(_Strict):
+    start: TimeOfDay
+    end: TimeOfDay
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeRange:
+        if self.end <= self.start:
+            raise ValueError(
+                f"end {self.end} must be after start {self.start} (split ranges at midnight)"
+            )
+        return self
+
+
+class MaintenanceWindow(_Strict):
+    """A recurring window in which the listed services' notifications are muted."""
+
+    name: str = Field(pattern=NAME_PATTERN, max_length=63)
+    services: list[str] = Field(
+        default_factory=list, description="Service ids to mute; empty = every service."
+    )
+    weekdays: list[Weekday] = Field(default_factory=list, description="Empty = every day.")
+    times: list[TimeRange] = Field(default_factory=list, description="Empty = the whole day.")
+    time_zone: TimeZone = "UTC"
+    severities: list[MuteSeverity] = Field(
+        default_factory=lambda: list(MUTE_SEVERITIES),
+        description="Which notifications to mute; pages are muted too unless you narrow this.",
+        min_length=1,
+    )
+
+    @field_validator("services")
+    @classmethod
+    def _known_services(cls, services: list[str], info: ValidationInfo) -> list[str]:
+        known = (info.context or {}).get("ids", {}).get("service")
+        unknown = [s for s in services if known is not None and s not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown service id(s) {', '.join(map(repr, unknown))} "
+                f"(known: {', '.join(sorted(known or ()))})"
+            )
+        return services
 
 
 class AlertingSettings(_Strict):
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    timings: AlertmanagerTimings = Field(default_factory=AlertmanagerTimings)
+    slack: Slack = Field(default_factory=Slack)
+    maintenance: list[MaintenanceWindow] = Field(default_factory=list)
+    runbook_base_url: str = Field(
+        "https://github.com/modulo/incident-response/blob/main/docs/runbooks/",
+        pattern=r"^https?://\S+/$",
+        description="Where docs/runbooks/ is browsable; runbook_url = this + <AlertName>.md.",
+    )
+    rule_labels: dict[str, str] = Field(
+        default_factory=lambda: {"role": "alert-rules", "prometheus": "k8s"},
+        description="Labels on the PrometheusRule that the Prometheus ruleSelector matches.",
+    )
+
+    @field_validator("maintenance")
+    @classmethod
+    def _unique_names(cls, windows: list[MaintenanceWindow]) -> list[MaintenanceWindow]:
+        names = [w.name for w in windows]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"duplicate maintenance window name(s): {', '.join(twice)}")
+        return windows
+
+
+class Signal(_Strict):
+    """One alert signal of a service: on by default, with the catalog's default expression."""
+
+    enabled: bool = True
+    selector: str | None = Field(
+        None, description=f"Overrides the service's selector for this signal: {SELECTOR_HELP}."
+    )
+    expr: str | None = Field(
+        None,
+        min_length=1,
+        description="Replaces the default value expression (PromQL); the threshold comparison "
+        'is added to it, e.g. max(probe_duration_seconds{job="web"}).',
+    )
+
+    @field_validator("selector")
+    @classmethod
+    def _selector_syntax(cls, value: str | None) -> str | None:
+        if value is not None and not SELECTOR_RE.match(value):
+            raise ValueError(f"{value!r} is not {SELECTOR_HELP}")
+        return value
+
+
+class OptInSignal(Signal):
+    """A signal only some services have (database, payments): off unless turned on."""
+
+    enabled: bool = False
 
 
 class ServiceAlerts(_Strict):
     """Which alert signals a service has; each can be turned off or overridden."""
+
+    enabled: bool = Field(True, description="False: no alert rules for this service at all.")
+    selector: str | None = Field(
+        None,
+        description=f"Matchers for this service's metrics ({SELECTOR_HELP}); "
+        'default service="<service id>".',
+    )
+    down: Signal = Field(default_factory=Signal, description="ServiceDown: probe_success.")
+    error_rate: Signal = Field(
+        default_factory=Signal, description="HighErrorRate: http_requests_total 5xx share."
+    )
+    latency: Signal = Field(
+        default_factory=Signal, description="HighLatency: http_request_duration_seconds p99."
+    )
+    cpu: Signal = Field(default_factory=Signal, description="HighCPUUsage: node-exporter.")
+    memory: Signal = Field(default_factory=Signal, description="HighMemoryUsage: node-exporter.")
+    disk: Signal = Field(default_factory=Signal, description="DiskSpaceLow: node-exporter.")
+    error_budget: Signal = Field(
+        default_factory=Signal, description="ErrorBudgetBurn: multi-window burn rate."
+    )
+    database_connection_failures: OptInSignal = Field(
+        default_factory=OptInSignal,
+        description="DatabaseConnectionFailures: database_connection_failures_total.",
+    )
+    payment_failures: OptInSignal = Field(
+        default_factory=OptInSignal,
+        description="PaymentProcessingFailures: payment_failures_total.",
+    )
+
+    @field_validator("selector")
+    @classmethod
+    def _selector_syntax(cls, value: str | None) -> str | None:
+        if value is not None and not SELECTOR_RE.match(value):
+            raise ValueError(f"{value!r} is not {SELECTOR_HELP}")
+        return value
+
+    @model_validator(mode="after")
+    def _budget_needs_requests(self) -> ServiceAlerts:
+        if self.error_budget.enabled and self.error_budget.expr is not None:
+            raise ValueError(
+                "error_budget.expr cannot be overridden (the burn-rate alert combines four "
+                "windows of http_requests_total); set error_budget.selector, or disable it"
+            )
+        return self

@@ -1,0 +1,356 @@
+"""promtool unit tests generated from the same thresholds as the rules.
+
+For every alert with a default expression, and for every severity threshold ``t``, the
+generator feeds a constant signal just past ``t`` (it must fire) and just short of it (it
+must not), and evaluates just before and at the moment the ``for`` duration has elapsed.
+The expected alerts list every label and the rendered annotations, because promtool
+compares both exactly. Inputs are chosen so the rendered values read the same however the
+last bit of a float falls (Go's ``%.4g`` in the humanize functions).
+
+When a signal's expression or selector is overridden, no input can be derived for it; such
+alerts are listed by `untested()` instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from alerts.catalog import (
+    LATENCY_QUANTILE,
+    WATCHDOG_SERVICE,
+    Level,
+    ServiceAlert,
+    number,
+    runbook_url,
+    service_alerts,
+)
+from alerts.rules import WATCHDOG_DESCRIPTION, WATCHDOG_SEVERITY, WATCHDOG_SUMMARY
+from orgconfig.model import OrgConfig
+
+MINUTE = timedelta(minutes=1)
+REQUESTS_PER_MINUTE = 1_000_000  # large, so error shares of 0.01 % are whole requests
+BYTES = 1_000_000
+
+Series = list[dict[str, str]]
+
+
+# --------------------------------------------------------------------------- Go humanize
+
+
+def _g4(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def humanize(value: float) -> str:
+    """Prometheus' `humanize` (SI prefixes, four significant digits)."""
+    if value == 0 or math.isnan(value) or math.isinf(value):
+        return _g4(value)
+    prefix = ""
+    if abs(value) >= 1:
+        for next_prefix in ("k", "M", "G", "T", "P", "E", "Z", "Y"):
+            if abs(value) < 1000:
+                break
+            prefix, value = next_prefix, value / 1000
+        return f"{_g4(value)}{prefix}"
+    for next_prefix in ("m", "u", "n", "p", "f", "a", "z", "y"):
+        if abs(value) >= 1:
+            break
+        prefix, value = next_prefix, value * 1000
+    return f"{_g4(value)}{prefix}"
+
+
+def humanize_percentage(value: float) -> str:
+    return f"{_g4(value * 100)}%"
+
+
+def humanize_duration(value: float) -> str:
+    if value == 0 or math.isnan(value) or math.isinf(value):
+        return f"{_g4(value)}s"
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    if value >= 1:
+        whole = int(value)
+        days, hours, minutes = whole // 86400, whole // 3600 % 24, whole // 60 % 60
+        seconds = _g4(math.fmod(value, 60))
+        if days:
+            return f"{sign}{days}d {hours}h {minutes}m {seconds}s"
+        if hours:
+            return f"{sign}{hours}h {minutes}m {seconds}s"
+        if minutes:
+            return f"{sign}{minutes}m {seconds}s"
+        return f"{sign}{seconds}s"
+    prefix = ""
+    for next_prefix in ("m", "u", "n", "p", "f", "a", "z", "y"):
+        if value >= 1:
+            break
+        prefix, value = next_prefix, value * 1000
+    return f"{sign}{_g4(value)}{prefix}s"
+
+
+_FORMATS: dict[str, Callable[[float], str]] = {
+    "percent": humanize_percentage,
+    "duration": humanize_duration,
+    "number": humanize,
+    "raw": number,
+}
+_PIPES = {
+    "percent": "{{ $value | humanizePercentage }}",
+    "duration": "{{ $value | humanizeDuration }}",
+    "number": "{{ $value | humanize }}",
+    "raw": "{{ $value }}",
+}
+
+
+def render_description(alert: ServiceAlert, value: float) -> str:
+    """The description as Prometheus renders it for `value`."""
+    return alert.description.replace(
+        _PIPES[alert.value_format], _FORMATS[alert.value_format](value)
+    )
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _series(name: str, labels: dict[str, str], values: str) -> dict[str, str]:
+    text = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
+    return {"series": f"{name}{{{text}}}", "values": values}
+
+
+def _gauge(value: float, samples: int) -> str:
+    return f"{number(value)}+0x{samples}"
+
+
+def _counter(per_minute: float, samples: int) -> str:
+    return f"0+{number(per_minute)}x{samples}"
+
+
+def _requests(labels: dict[str, str], share: float, samples: int) -> Series:
+    errors = round(share * REQUESTS_PER_MINUTE, 6)
+    return [
+        _series("http_requests_total", {**labels, "code": "500"}, _counter(errors, samples)),
+        _series(
+            "http_requests_total",
+            {**labels, "code": "200"},
+            _counter(REQUESTS_PER_MINUTE - errors, samples),
+        ),
+    ]
+
+
+def _latency(labels: dict[str, str], seconds: float, samples: int) -> Series:
+    # All requests in one bucket (lo, hi]: the quantile interpolates to lo + q * (hi - lo),
+    # which is `seconds` when lo = seconds - q * width.
+    width = min(1.0, seconds / 2)
+    low = round(seconds - LATENCY_QUANTILE * width, 10)
+    high = round(low + width, 10)
+    name = "http_request_duration_seconds_bucket"
+    return [
+        _series(name, {**labels, "le": number(low)}, _counter(0, samples)),
+        _series(name, {**labels, "le": number(high)}, _counter(600, samples)),
+        _series(name, {**labels, "le": "+Inf"}, _counter(600, samples)),
+    ]
+
+
+def _cpu(labels: dict[str, str], busy: float, samples: int) -> Series:
+    name = "node_cpu_seconds_total"
+    return [
+        _series(name, {**labels, "cpu": "0", "mode": "idle"}, _counter(60 * (1 - busy), samples)),
+        _series(name, {**labels, "cpu": "0", "mode": "user"}, _counter(60 * busy, samples)),
+    ]
+
+
+def _memory(labels: dict[str, str], used: float, samples: int) -> Series:
+    return [
+        _series("node_memory_MemAvailable_bytes", labels, _gauge((1 - used) * BYTES, samples)),
+        _series("node_memory_MemTotal_bytes", labels, _gauge(BYTES, samples)),
+    ]
+
+
+def _disk(labels: dict[str, str], free: float, samples: int) -> Series:
+    fs = {**labels, "device": "/dev/sda1", "fstype": "ext4", "mountpoint": "/"}
+    return [
+        _series("node_filesystem_avail_bytes", fs, _gauge(free * BYTES, samples)),
+        _series("node_filesystem_size_bytes", fs, _gauge(BYTES, samples)),
+    ]
+
+
+def _failures(metric: str) -> Callable[[dict[str, str], float, int], Series]:
+    def build(labels: dict[str, str], per_minute: float, samples: int) -> Series:
+        return [_series(metric, labels, _counter(per_minute, samples))]
+
+    return build
+
+
+INPUTS: dict[str, Callable[[dict[str, str], float, int], Series]] = {
+    "ServiceDown": lambda labels, v, n: [_series("probe_success", labels, _gauge(v, n))],
+    "HighErrorRate": _requests,
+    "ErrorBudgetBurn": _requests,
+    "HighLatency": _latency,
+    "HighCPUUsage": _cpu,
+    "HighMemoryUsage": _memory,
+    "DiskSpaceLow": _disk,
+    "DatabaseConnectionFailures": _failures("database_connection_failures_total"),
+    "PaymentProcessingFailures": _failures("payment_failures_total"),
+}
+
+
+# --------------------------------------------------------------------------- expectations
+
+
+def crosses(alert: ServiceAlert, level: Level, value: float) -> bool:
+    return value > level.threshold if alert.op == ">" else value < level.threshold
+
+
+def threshold_values(alert: ServiceAlert) -> list[float]:
+    """Just past and just short of every threshold (a service is up (1) or down (0))."""
+    if alert.shape == "down":
+        return [1.0, 0.0]
+    bounded = alert.value_format == "percent"
+    values: set[float] = set()
+    for level in alert.levels:
+        t = level.threshold
+        if t <= 0:
+            values.update({0.0, 1.0})
+            continue
+        delta = min(0.1 * t, (1 - t) / 2) if bounded else 0.1 * t
+        values.update({round(t - delta, 10), round(t + delta, 10)})
+    return sorted(values)
+
+
+def first_true(alert: ServiceAlert, level: Level, value: float) -> timedelta | None:
+    """The first evaluation at which the condition holds, for a signal constant from 0."""
+    if not crosses(alert, level, value):
+        return None
+    if alert.shape in ("gauge", "down"):
+        return timedelta(0)
+    if alert.shape == "ratio":
+        return MINUTE  # two samples; numerator and denominator rates scale alike
+    # A rate over a window that is not yet full reads (minutes seen / window) of the real
+    # rate: Prometheus 2.x does not extrapolate a counter below zero.
+    window = int(alert.window / MINUTE)
+    for minutes in range(1, window + 1):
+        seen = value * minutes / window
+        if crosses(alert, level, seen):
+            return minutes * MINUTE
+    return alert.window
+
+
+def fires_at(alert: ServiceAlert, level: Level, value: float) -> timedelta | None:
+    start = first_true(alert, level, value)
+    if start is None:
+        return None
+    return start + math.ceil(level.for_ / MINUTE) * MINUTE
+
+
+def _minutes(delta: timedelta) -> str:
+    return f"{int(delta / MINUTE)}m"
+
+
+def _expected(alert: ServiceAlert, level: Level, value: float) -> dict[str, Any]:
+    return {
+        "exp_labels": {"severity": level.severity, "service": alert.service},
+        "exp_annotations": {
+            "summary": level.summary,
+            "description": render_description(alert, value),
+            "runbook_url": "",  # filled by `rule_tests`
+        },
+    }
+
+
+def alert_tests(alerts: list[ServiceAlert], runbook: str) -> list[dict[str, Any]]:
+    """promtool tests for one alert name across services that share its thresholds.
+
+    One test per input value; every service gets the same input, so one test proves the
+    rule of each service (and keeps `promtool test rules` fast: each test costs a TSDB).
+    """
+    first = alerts[0]
+    tests = []
+    longest = max(level.for_ for level in first.levels) + first.window + 2 * MINUTE
+    for value in threshold_values(first):
+        firing = {level.severity: fires_at(first, level, value) for level in first.levels}
+        times = {longest}
+        for at in firing.values():
+            if at is not None:
+                times.add(at)
+                if at >= MINUTE:
+                    times.add(at - MINUTE)
+        samples = int(max(times) / MINUTE) + 1
+        checks = []
+        for at in sorted(times):
+            expected = []
+            for alert in alerts:
+                for level in alert.levels:
+                    fire = firing[level.severity]
+                    if fire is not None and fire <= at:
+                        item = _expected(alert, level, value)
+                        item["exp_annotations"]["runbook_url"] = runbook
+                        expected.append(item)
+            checks.append(
+                {"eval_time": _minutes(at), "alertname": first.alert, "exp_alerts": expected}
+            )
+        services = ", ".join(alert.service for alert in alerts)
+        tests.append(
+            {
+                "name": f"{first.alert} at {number(value)} ({services})",
+                "interval": "1m",
+                "input_series": [
+                    series
+                    for alert in alerts
+                    for series in INPUTS[alert.alert](alert.labels, value, samples)
+                ],
+                "alert_rule_test": checks,
+            }
+        )
+    return tests
+
+
+def _same_thresholds(alert: ServiceAlert) -> tuple[Any, ...]:
+    return (
+        alert.alert,
+        alert.window,
+        tuple((level.severity, level.threshold, level.for_) for level in alert.levels),
+    )
+
+
+def watchdog_test(org: OrgConfig) -> dict[str, Any]:
+    return {
+        "name": "Watchdog always fires",
+        "interval": "1m",
+        "input_series": [],
+        "alert_rule_test": [
+            {
+                "eval_time": f"{minute}m",
+                "alertname": "Watchdog",
+                "exp_alerts": [
+                    {
+                        "exp_labels": {"severity": WATCHDOG_SEVERITY, "service": WATCHDOG_SERVICE},
+                        "exp_annotations": {
+                            "summary": WATCHDOG_SUMMARY,
+                            "description": WATCHDOG_DESCRIPTION.replace("{{ $value }}", "1"),
+                            "runbook_url": runbook_url(org.alerting, "Watchdog"),
+                        },
+                    }
+                ],
+            }
+            for minute in (0, 60)
+        ],
+    }
+
+
+def rule_tests(org: OrgConfig, rule_file: str = "rules.yaml") -> dict[str, Any]:
+    """A promtool test file (`promtool test rules`) for the rules of `org`."""
+    tests = [watchdog_test(org)]
+    together: dict[tuple[Any, ...], list[ServiceAlert]] = {}
+    for alert in service_alerts(org):
+        if alert.shape != "none":
+            together.setdefault(_same_thresholds(alert), []).append(alert)
+    for alerts in together.values():
+        tests.extend(alert_tests(alerts, runbook_url(org.alerting, alerts[0].alert)))
+    return {"rule_files": [rule_file], "evaluation_interval": "1m", "tests": tests}
+
+
+def untested(org: OrgConfig) -> list[tuple[str, str]]:
+    """(service, alert) pairs with an overridden expression or selector: no generated test."""
+    return [(a.service, a.alert) for a in service_alerts(org) if a.shape == "none"]

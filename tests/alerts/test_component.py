@@ -1,0 +1,109 @@
+"""The Pulumi delivery, run under the recording mock engine: what `pulumi preview` would get."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import yaml
+
+from alerts.alertmanager import routing_key_name
+from irctl.alerting import _unwrap
+from irctl.plan import SECRET_SIG, Plan, PlannedResource, fake_integration_key
+from irctl.render import Rendered
+from orgconfig.model import OrgConfig
+
+RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
+SECRET = "kubernetes:core/v1:Secret"
+DELIVERY = "incident-response:alerting:AlertDelivery::alerting"
+
+
+@pytest.fixture(scope="module")
+def plan(rendered: Rendered) -> Plan:
+    return rendered.plan
+
+
+def _alertmanager_secret(plan: Plan) -> PlannedResource:
+    [secret] = [r for r in plan.of_type(SECRET) if r.parent == DELIVERY]
+    return secret
+
+
+def _is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and SECRET_SIG in value
+
+
+def test_prometheus_rule_carries_every_group_with_the_selector_labels(
+    plan: Plan, org: OrgConfig
+) -> None:
+    [rule] = [r for r in plan.of_type(RULE) if r.parent == DELIVERY]
+    assert rule.inputs["apiVersion"] == "monitoring.coreos.com/v1"
+    assert rule.inputs["metadata"]["namespace"] == "incident-response"
+    assert rule.inputs["metadata"]["labels"]["role"] == "alert-rules"
+    assert rule.inputs["metadata"]["labels"]["prometheus"] == "k8s"
+    groups = [g["name"] for g in rule.inputs["spec"]["groups"]]
+    assert groups == ["api.alerts", "web.alerts", "database.alerts", "payments.alerts", "watchdog"]
+    alerts = {r["alert"] for g in rule.inputs["spec"]["groups"] for r in g["rules"]}
+    assert len(alerts) == 10
+
+
+def test_alertmanager_secret_has_a_key_per_routing_key_and_webhook(plan: Plan) -> None:
+    secret = _alertmanager_secret(plan)
+    assert secret.inputs["metadata"]["name"] == "alertmanager-main"
+    assert secret.inputs["metadata"]["namespace"] == "incident-response"
+    data = _unwrap(secret.raw_inputs)["stringData"]
+    assert set(data) == {
+        "alertmanager.yaml",
+        "incident-response.tmpl",
+        "slack-webhook-url",
+        *(routing_key_name(s) for s in ("api", "web", "database", "payments", "page-test")),
+    }
+    # The routing key in the Secret is the service integration's key (stable fake in mocks).
+    assert data[routing_key_name("api")] == fake_integration_key("api-events-v2")
+
+
+def test_no_secret_reaches_the_plan_in_clear_text(plan: Plan, rendered: Rendered) -> None:
+    secret = _alertmanager_secret(plan)
+    assert secret.inputs["stringData"] == "[secret]"
+    raw = secret.raw_inputs["stringData"]
+    assert _is_secret(raw)
+    plan_text = (rendered.out / "plan.json").read_text()
+    assert fake_integration_key("api-events-v2") not in plan_text
+    assert "placeholder-heartbeatUrl" not in plan_text
+    assert "placeholder-slackWebhookUrl" not in plan_text
+    # No ConfigMap anywhere carries a routing key or webhook URL.
+    for config_map in plan.of_type("kubernetes:core/v1:ConfigMap"):
+        text = str(_unwrap(config_map.raw_inputs))
+        assert fake_integration_key("api-events-v2") not in text
+        assert "placeholder-slackWebhookUrl" not in text
+
+
+def test_secret_alertmanager_yaml_reads_keys_from_files_and_inlines_only_the_heartbeat(
+    plan: Plan,
+) -> None:
+    data = _unwrap(_alertmanager_secret(plan).raw_inputs)["stringData"]
+    config = yaml.safe_load(data["alertmanager.yaml"])
+    receivers = {r["name"]: r for r in config["receivers"]}
+    pagerduty = receivers["pagerduty-api"]["pagerduty_configs"][0]
+    assert pagerduty["routing_key_file"] == "/etc/alertmanager/config/pagerduty-api-routing-key"
+    assert "routing_key" not in pagerduty and "service_key" not in pagerduty
+    assert receivers["slack"]["slack_configs"][0]["api_url_file"] == (
+        "/etc/alertmanager/config/slack-webhook-url"
+    )
+    assert receivers["heartbeat"]["webhook_configs"][0]["url"] == "placeholder-heartbeatUrl"
+
+
+def test_rendered_files_hold_placeholders_never_values(rendered: Rendered) -> None:
+    names = {p.relative_to(rendered.out).as_posix() for p in rendered.files}
+    assert {
+        "alertmanager/alertmanager.yaml",
+        "alertmanager/incident-response.tmpl",
+        "alertmanager/secret-keys.yaml",
+        "prometheus/rules.yaml",
+        "prometheus/rules.test.yaml",
+    } <= names
+    for name in ("alertmanager/alertmanager.yaml", "alertmanager/secret-keys.yaml"):
+        text = (rendered.out / name).read_text()
+        assert "placeholder-" not in text.replace("placeholder-heartbeatUrl", "")
+        assert fake_integration_key("api-events-v2") not in text
+    keys = yaml.safe_load((rendered.out / "alertmanager/secret-keys.yaml").read_text())
+    assert {v["value"] for v in keys.values()} == {"[secret]"}

@@ -1,0 +1,90 @@
+"""The rendered rules and Alertmanager config pass the tools the Prometheus community uses."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from pathlib import Path
+
+import yaml
+
+from alerts.catalog import service_alerts
+from alerts.routing import probes, receiver_table
+from irctl.render import Rendered
+from orgconfig.model import OrgConfig
+from tests.alerts.conftest import run, tool
+
+
+def test_promtool_check_rules_accepts_the_rendered_rules(
+    rendered: Rendered, org: OrgConfig
+) -> None:
+    result = run(tool("promtool"), "check", "rules", str(rendered.out / "prometheus/rules.yaml"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    rules = sum(len(alert.levels) for alert in service_alerts(org)) + 1  # + Watchdog
+    assert f"SUCCESS: {rules} rules found" in result.stdout
+
+
+def _split(tests_file: Path, parts: int) -> list[Path]:
+    data = yaml.safe_load(tests_file.read_text())
+    files = []
+    for index in range(parts):
+        part = tests_file.with_name(f"rules.test.{index}.yaml")
+        part.write_text(yaml.safe_dump({**data, "tests": data["tests"][index::parts]}))
+        files.append(part)
+    return files
+
+
+def test_promtool_unit_tests_pass_on_both_sides_of_every_threshold(rendered: Rendered) -> None:
+    promtool = tool("promtool")
+    tests_file = rendered.out / "prometheus/rules.test.yaml"
+    names = [t["name"] for t in yaml.safe_load(tests_file.read_text())["tests"]]
+    for alert in ("ServiceDown", "HighErrorRate", "HighLatency", "DatabaseConnectionFailures",
+                  "PaymentProcessingFailures", "HighCPUUsage", "HighMemoryUsage",
+                  "DiskSpaceLow", "ErrorBudgetBurn", "Watchdog"):  # fmt: skip
+        assert any(name.startswith(alert) for name in names), f"no promtool test for {alert}"
+    # Each promtool test builds its own TSDB: run the file in parallel parts to stay fast.
+    with concurrent.futures.ThreadPoolExecutor() as pool:
+        results = list(
+            pool.map(
+                lambda part: run(promtool, "test", "rules", part.name, cwd=part.parent),
+                _split(tests_file, 3),
+            )
+        )
+    for result in results:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "SUCCESS" in result.stdout
+
+
+def test_amtool_check_config_accepts_the_rendered_config(rendered: Rendered) -> None:
+    result = run(
+        tool("amtool"), "check-config", str(rendered.out / "alertmanager/alertmanager.yaml")
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "SUCCESS" in result.stdout
+
+
+def test_amtool_routes_every_service_severity_watchdog_and_unknown_service(
+    rendered: Rendered, org: OrgConfig
+) -> None:
+    amtool = tool("amtool")
+    config = rendered.out / "alertmanager/alertmanager.yaml"
+    expected = {(s, sev): receivers for s, sev, receivers in receiver_table(org)}
+    assert expected[("api", "critical")] == "pagerduty-api"
+    assert expected[("payments", "warning")] == "slack"
+    assert expected[("prometheus", "none")] == "heartbeat"
+    assert expected[("no-such-service", "critical")] == "default"
+
+    def check(probe: tuple[str, str, dict[str, str]]) -> tuple[str, str, str, int, str]:
+        service, severity, labels = probe
+        result = run(
+            amtool, "config", "routes", "test", f"--config.file={config}",
+            f"--verify.receivers={expected[(service, severity)]}",
+            *(f"{k}={v}" for k, v in labels.items()),
+        )  # fmt: skip
+        return service, severity, result.stdout.strip(), result.returncode, result.stderr
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(check, probes(org)))
+    assert len(results) == 2 * len(org.services) + 3
+    for service, severity, stdout, code, stderr in results:
+        assert code == 0, f"{service}/{severity}: amtool says {stdout!r} {stderr}"
+        assert stdout == expected[(service, severity)]
