@@ -134,7 +134,8 @@ class EscalationTier:
 
     ``delay_minutes`` is PagerDuty's ``escalation_delay_in_minutes``: how long an
     unacknowledged incident stays at this tier before it escalates to the next one.
-    The last tier keeps the incident (the fake does not loop policies).
+    After the last tier the incident stays there, unless the service's ``num_loops``
+    says the policy repeats: then the last tier's delay leads back to tier 1.
     """
 
     delay_minutes: float
@@ -149,6 +150,7 @@ class ServiceConfig:
     tiers: list[EscalationTier] = field(default_factory=list)
     team_ids: list[str] = field(default_factory=list)
     urgency: str = "high"
+    num_loops: int = 0  # times the policy repeats after the last tier (PagerDuty: 0..9)
 
 
 @dataclass
@@ -192,6 +194,7 @@ class Incident:
     escalation_level: int = 1
     level_entered_at: datetime | None = None
     auto_escalate: bool = True
+    loops_done: int = 0
     acknowledgements: list[tuple[datetime, str]] = field(default_factory=list)
     assignees: list[str] = field(default_factory=list)
     assigned_at: datetime | None = None
@@ -315,6 +318,8 @@ class FakePagerDuty:
                 owner = self.service_for_routing_key(key)
                 if owner and owner.id != service.id:
                     raise ValueError(f"routing key already belongs to service {owner.id!r}")
+            if not 0 <= service.num_loops <= 9:
+                raise ValueError(f"service {service.id!r}: num_loops must be 0..9")
             for tier in service.tiers:
                 if tier.delay_minutes < 1:
                     raise ValueError(
@@ -448,7 +453,9 @@ class FakePagerDuty:
         incident.log_entries.append(entry)
         return entry
 
-    def _assign_tier(self, incident: Incident, level: int, at: datetime) -> None:
+    def _assign_tier(
+        self, incident: Incident, level: int, at: datetime, *, repeat: int = 0
+    ) -> None:
         """Assign the incident to a tier's targets and notify each of them."""
         service = self.services[incident.service_id]
         if not service.tiers:
@@ -460,7 +467,17 @@ class FakePagerDuty:
         incident.assignees = [u.id for u in users]
         incident.assigned_at = at
         names = ", ".join(u.name for u in users)
-        if level == 1:
+        if repeat:
+            self._log(
+                incident,
+                "escalate",
+                at,
+                f"Escalation policy repeated ({repeat}); escalated to level 1: {names}.",
+                channel={"type": "timeout"},
+                assignee_ids=[u.id for u in users],
+                escalation_level=1,
+            )
+        elif level == 1:
             self._log(
                 incident,
                 "assign",
@@ -599,14 +616,23 @@ class FakePagerDuty:
             for incident in self.incidents.values():
                 if incident.status != "triggered" or not incident.auto_escalate:
                     continue
-                tiers = self.services[incident.service_id].tiers
-                while incident.escalation_level < len(tiers):
+                service = self.services[incident.service_id]
+                tiers = service.tiers
+                while tiers:
+                    last = incident.escalation_level >= len(tiers)
+                    if last and incident.loops_done >= service.num_loops:
+                        break
                     tier = tiers[incident.escalation_level - 1]
                     entered = incident.level_entered_at or incident.created_at
                     due = entered + timedelta(minutes=tier.delay_minutes)
                     if due > now:
                         break
-                    self._assign_tier(incident, incident.escalation_level + 1, due)
+                    if last:
+                        # The policy repeats: back to tier 1 (PagerDuty's num_loops).
+                        incident.loops_done += 1
+                        self._assign_tier(incident, 1, due, repeat=incident.loops_done)
+                    else:
+                        self._assign_tier(incident, incident.escalation_level + 1, due)
 
     # ------------------------------------------------------------------ Events API v2
 
@@ -969,9 +995,9 @@ class FakePagerDuty:
 def fake_from_config(data: dict[str, Any], clock: Clock | None = None) -> FakePagerDuty:
     """Build a fake from plain data (the ``--config`` JSON file or ``POST /_fake/services``).
 
-    ``{"services": [{"id", "name", "routing_keys": [...], "team_ids": [...],
-    "tiers": [{"delay_minutes": 15, "targets": ["Alice"]}]}], "users": [{"id", "name",
-    "email"}], "api_tokens": [...], "clock_speed": 1.0}``
+    ``{"services": [{"id", "name", "routing_keys": [...], "team_ids": [...], "urgency",
+    "num_loops": 0, "tiers": [{"delay_minutes": 15, "targets": ["Alice"]}]}],
+    "users": [{"id", "name", "email"}], "api_tokens": [...], "clock_speed": 1.0}``
     """
     users = [User(u["id"], u["name"], u["email"]) for u in data.get("users", [])]
     tokens = data.get("api_tokens")
@@ -996,6 +1022,7 @@ def service_from_json(raw: dict[str, Any]) -> ServiceConfig:
         ],
         team_ids=list(raw.get("team_ids", [])),
         urgency=raw.get("urgency", "high"),
+        num_loops=int(raw.get("num_loops", 0)),
     )
 
 

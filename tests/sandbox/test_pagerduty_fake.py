@@ -215,6 +215,30 @@ def test_unacknowledged_incident_escalates_through_the_tiers_on_time(
     assert incident["assignments"][0]["assignee"]["summary"] == "Carol Lead"
 
 
+def test_policy_repeats_from_the_first_tier_when_it_loops(fake: FakePagerDuty) -> None:
+    fake.services["checkout"].num_loops = 1
+    status, _ = fake.enqueue(
+        {"routing_key": KEY_A, "event_action": "trigger",
+         "payload": {"summary": "down", "source": "x", "severity": "critical"}},
+        100,
+    )  # fmt: skip
+    fake.clock.advance(timedelta(hours=3))
+    fake.tick()
+
+    [incident] = fake.incidents.values()
+    escalations = [(e.created_at - START, e.summary) for e in incident.log_entries
+                   if e.type == "escalate_log_entry"]  # fmt: skip
+    assert status == 202
+    assert escalations == [
+        (timedelta(minutes=15), "Escalated to level 2: Bob Secondary."),
+        (timedelta(minutes=30), "Escalated to level 3: Carol Lead."),
+        (timedelta(minutes=60), "Escalation policy repeated (1); escalated to level 1: "
+                                "Alice Primary."),
+        (timedelta(minutes=75), "Escalated to level 2: Bob Secondary."),
+        (timedelta(minutes=90), "Escalated to level 3: Carol Lead."),
+    ]  # fmt: skip
+
+
 def test_acknowledged_incident_stops_escalating(
     server: FakePagerDutyServer, fake: FakePagerDuty
 ) -> None:
