@@ -307,3 +307,16 @@ def test_status_page_config_passes_amtool(org: OrgConfig, tmp_path: Path) -> Non
         "alertname=ServiceDown", "service=web", "severity=critical",
     )  # fmt: skip
     assert routed.returncode == 0, routed.stdout + routed.stderr
+
+
+def test_every_alert_has_a_runbook_page_that_says_what_to_check_do_and_escalate(
+    org: OrgConfig,
+) -> None:
+    runbooks = Path(__file__).resolve().parents[2] / "docs" / "runbooks"
+    for rule in _rules(org):
+        page = runbooks / rule["annotations"]["runbook_url"].rsplit("/", 1)[1]
+        assert page.exists(), f"{rule['alert']}: {page} is missing"
+        text = page.read_text()
+        assert text.startswith(f"# {rule['alert']}\n")
+        for heading in ("## Check first", "## Do", "## Escalate"):
+            assert heading in text or (rule["alert"] == "Watchdog" and heading == "## Check first")
