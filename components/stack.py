@@ -70,6 +70,28 @@ class IncidentResponse(pulumi.ComponentResource):
             for spec in state.services
         }
         self.services = services
+
+        # --- Kubernetes: status page and incident-manager toolbox (issue 5; deploy/) ---
+        from components.statuspage import StatusPage, StatusPageArgs
+        from components.toolbox import Toolbox, ToolboxArgs
+
+        namespace: list[pulumi.Resource] = []
+        if args.org.status_page is not None:
+            self.status_page = StatusPage(
+                "statuspage", StatusPageArgs(args.org, args.settings), child
+            )
+            namespace = [self.status_page.namespace_resource]
+        self.toolbox = Toolbox(
+            "incident-manager",
+            ToolboxArgs(
+                args.org,
+                args.settings,
+                {sid: s.integration_key for sid, s in services.items()},
+                namespace,
+            ),
+            child,
+        )
+        # --- end of the Kubernetes block ---
         self.service_ids = pulumi.Output.all(**{sid: s.service_id for sid, s in services.items()})
         self.integration_keys = pulumi.Output.secret(
             pulumi.Output.all(**{sid: s.integration_key for sid, s in services.items()})

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from irctl import alerting, oncall_cmd
+from irctl import validate as validate_cmd  # issue 5
 from irctl.common import ConfigOption, StackOption, console, err, fail, load_org
 from orgconfig.schema import SCHEMA_PATH, schema_text
 
@@ -23,6 +24,7 @@ app.add_typer(oncall_cmd.app, name="oncall")
 config_app = typer.Typer(help="The org config file and its JSON Schema.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(alerting.app, name="alerts")  # issue 3
+app.command("validate")(validate_cmd.validate_command)  # issue 5
 
 
 @app.command()

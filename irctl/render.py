@@ -30,9 +30,10 @@ def _write_plan(org: OrgConfig, plan: Plan, out: Path) -> list[Path]:
 
 
 def writers() -> list[Writer]:
+    from deploy.render import write_kubernetes, write_statuspage_config  # issue 5: deploy/
     from irctl.alerting import write_alerting  # issue 3: alerts/
 
-    return [_write_plan, write_alerting]
+    return [_write_plan, write_kubernetes, write_statuspage_config, write_alerting]
 
 
 def render(org: OrgConfig, stack: str, config_file: Path, out: Path) -> Rendered:
