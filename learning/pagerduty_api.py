@@ -9,7 +9,7 @@ from typing import Any
 
 import pagerduty
 
-from learning.incidents import IncidentRecord, record_from_api
+from learning.incidents import IncidentRecord, parse_time, record_from_api
 
 DEFAULT_API_URL = "https://api.pagerduty.com"
 # PagerDuty refuses an incident query whose since..until spans more than 6 months.
@@ -121,8 +121,22 @@ def fetch_incidents(
     return sorted(incidents.values(), key=lambda i: (i["created_at"], i.get("incident_number", 0)))
 
 
-def fetch_log_entries(client: pagerduty.RestApiV2Client, incident_id: str) -> list[dict[str, Any]]:
-    return client.list_all(f"incidents/{incident_id}/log_entries")
+def fetch_log_entries(
+    client: pagerduty.RestApiV2Client, incident: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Every log entry of an incident.
+
+    The window is passed explicitly, starting just before the incident was created: list
+    endpoints otherwise default to a recent window, which would drop old incidents' logs.
+    """
+    opened = parse_time(incident["created_at"])
+    since = opened - timedelta(minutes=1)
+    # Not capped at "now": a sped-up local PagerDuty's clock runs ahead of ours.
+    until = since + MAX_QUERY_WINDOW
+    return client.list_all(
+        f"incidents/{incident['id']}/log_entries",
+        params={"since": format_api_time(since), "until": format_api_time(until)},
+    )
 
 
 def load_records(
@@ -134,7 +148,7 @@ def load_records(
     team_ids: Sequence[str] = (),
 ) -> list[IncidentRecord]:
     return [
-        record_from_api(incident, fetch_log_entries(client, incident["id"]))
+        record_from_api(incident, fetch_log_entries(client, incident))
         for incident in fetch_incidents(
             client, since, until, service_ids=service_ids, team_ids=team_ids
         )
@@ -143,4 +157,4 @@ def load_records(
 
 def load_record(client: pagerduty.RestApiV2Client, incident_id: str) -> IncidentRecord:
     incident = client.rget(f"incidents/{incident_id}")
-    return record_from_api(incident, fetch_log_entries(client, incident_id))
+    return record_from_api(incident, fetch_log_entries(client, incident))
