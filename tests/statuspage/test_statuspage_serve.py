@@ -1,0 +1,72 @@
+"""`python -m statuspage serve` as an operator runs it: a real process on each server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from live_service import CONFIG, TOKEN, alert, free_port, notification
+
+
+@pytest.mark.parametrize("server", ["granian", "uvicorn"])
+def test_serve_runs_lifespan_and_answers(server: str, tmp_path: Path) -> None:
+    config = tmp_path / "statuspage.yaml"
+    config.write_text(yaml.safe_dump(CONFIG))
+    port = free_port()
+    env = {
+        **os.environ,
+        "STATUSPAGE_DATABASE_URL": f"sqlite:///{tmp_path / 'status.db'}",
+        "STATUSPAGE_API_TOKEN": TOKEN,
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "statuspage",
+            "serve",
+            "--config",
+            str(config),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--server",
+            server,
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            try:
+                if httpx.get(f"{base}/healthz").text == "ok\n":
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "server did not become healthy"
+            time.sleep(0.1)
+        hook = httpx.post(
+            f"{base}/api/v1/alertmanager",
+            json=notification(alert()),
+            headers={"authorization": f"Bearer {TOKEN}"},
+        )
+        assert hook.status_code == 200
+        summary = httpx.get(f"{base}/api/v2/summary.json").json()
+        assert summary["incidents"][0]["name"] == "Orders are failing"
+        assert "Major outage" in httpx.get(f"{base}/").text
+        assert (tmp_path / "status.db").exists()
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
