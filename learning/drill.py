@@ -16,7 +16,7 @@ import pagerduty
 
 from learning.incidents import parse_time
 from learning.metrics import Targets, format_duration
-from learning.pagerduty_api import DEFAULT_API_URL, RateLimitedClient, format_api_time
+from learning.pagerduty_api import DEFAULT_API_URL, RateLimitedClient
 from learning.records import PageTestRecord
 
 DEFAULT_EVENTS_URL = "https://events.pagerduty.com"
@@ -104,11 +104,8 @@ def run_live_drill(
         while incident is None:
             found = rest.list_all(
                 "incidents",
-                params={
-                    "incident_key": dedup_key,
-                    "since": format_api_time(sent_at - timedelta(minutes=5)),
-                    "until": format_api_time(deadline + timedelta(minutes=5)),
-                },
+                # The dedup key is unique to this drill, so no time window is needed.
+                params={"incident_key": dedup_key, "date_range": "all"},
             )
             if found:
                 incident = found[0]
