@@ -6,9 +6,10 @@ database: a dict lookup and two `send` calls, so an incident-time spike costs li
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import format_datetime
 from typing import Any
@@ -29,6 +30,10 @@ CSP = (
 )
 
 
+# Below this a gzip member costs more than it saves.
+GZIP_MIN_BYTES = 1024
+
+
 @dataclass(frozen=True)
 class Cached:
     body: bytes
@@ -36,6 +41,7 @@ class Cached:
     last_modified: datetime
     start: Message  # the http.response.start message for a 200
     not_modified: Message  # and for a 304
+    gzip: Cached | None = None  # the same response compressed, for clients that accept it
 
 
 def _etag(body: bytes) -> bytes:
@@ -56,32 +62,46 @@ def build(
         paths = ALIASES.get(f.key, [f"/{f.key}"])
         old = previous.get(paths[0])
         modified = old.last_modified if old is not None and old.etag == etag else now
-        common = [
-            (b"etag", etag),
-            (b"last-modified", format_datetime(modified, usegmt=True).encode()),
-            (b"cache-control", cache_control.encode()),
-            (b"x-content-type-options", b"nosniff"),
-        ]
-        if f.content_type.startswith("application/json"):
-            common.append((b"access-control-allow-origin", b"*"))
-        if f.content_type.startswith("text/html"):
-            common.append((b"content-security-policy", CSP.encode()))
-            common.append((b"referrer-policy", b"no-referrer"))
-        headers = [
-            (b"content-type", f.content_type.encode()),
-            (b"content-length", str(len(f.body)).encode()),
-            *common,
-        ]
-        entry = Cached(
-            body=f.body,
-            etag=etag,
-            last_modified=modified,
-            start={"type": "http.response.start", "status": 200, "headers": headers},
-            not_modified={"type": "http.response.start", "status": 304, "headers": common},
-        )
+        entry = _entry(f, f.body, etag, modified, cache_control, compressed=False)
+        if len(f.body) >= GZIP_MIN_BYTES:
+            packed = gzip.compress(f.body, compresslevel=9, mtime=0)
+            gz = _entry(f, packed, _etag(packed), modified, cache_control, compressed=True)
+            entry = replace(entry, gzip=gz)
         for path in paths:
             out[path] = entry
     return out
+
+
+def _entry(
+    f: File, body: bytes, etag: bytes, modified: datetime, cache_control: str, compressed: bool
+) -> Cached:
+    common = [
+        (b"etag", etag),
+        (b"last-modified", format_datetime(modified, usegmt=True).encode()),
+        (b"cache-control", cache_control.encode()),
+        (b"x-content-type-options", b"nosniff"),
+    ]
+    if f.content_type.startswith("application/json"):
+        common.append((b"access-control-allow-origin", b"*"))
+    if f.content_type.startswith("text/html"):
+        common.append((b"content-security-policy", CSP.encode()))
+        common.append((b"referrer-policy", b"no-referrer"))
+    if len(f.body) >= GZIP_MIN_BYTES:
+        common.append((b"vary", b"Accept-Encoding"))
+    headers = [
+        (b"content-type", f.content_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+        *common,
+    ]
+    if compressed:
+        headers.append((b"content-encoding", b"gzip"))
+    return Cached(
+        body=body,
+        etag=etag,
+        last_modified=modified,
+        start={"type": "http.response.start", "status": 200, "headers": headers},
+        not_modified={"type": "http.response.start", "status": 304, "headers": common},
+    )
 
 
 def _matches(header: bytes, etag: bytes) -> bool:
@@ -101,11 +121,16 @@ class FastPath:
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             entry = self.responses.get(scope["path"])
             if entry is not None:
+                validator = None
                 for name, value in scope["headers"]:
-                    if name == b"if-none-match" and _matches(value, entry.etag):
-                        await send(entry.not_modified)
-                        await send({"type": "http.response.body", "body": b""})
-                        return
+                    if name == b"if-none-match":
+                        validator = value
+                    elif name == b"accept-encoding" and entry.gzip and b"gzip" in value:
+                        entry = entry.gzip
+                if validator is not None and _matches(validator, entry.etag):
+                    await send(entry.not_modified)
+                    await send({"type": "http.response.body", "body": b""})
+                    return
                 await send(entry.start)
                 body = entry.body if scope["method"] == "GET" else b""
                 await send({"type": "http.response.body", "body": body})

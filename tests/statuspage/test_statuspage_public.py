@@ -259,3 +259,17 @@ def test_database_outage_keeps_serving_the_last_render(
     assert health.status_code == 200
     assert health.text.startswith("degraded: cannot refresh (ConnectionError)")
     assert live.client.get("/api/v2/summary.json").content == before
+
+
+def test_gzip_for_clients_that_accept_it(live: Live) -> None:
+    plain = live.client.get("/", headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    packed = live.client.get("/", headers={"accept-encoding": "gzip"})
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.headers["vary"] == "Accept-Encoding"
+    assert int(packed.headers["content-length"]) < len(plain.content) / 3
+    assert packed.content == plain.content  # httpx decoded it
+    again = live.client.get(
+        "/", headers={"accept-encoding": "gzip", "if-none-match": packed.headers["etag"]}
+    )
+    assert again.status_code == 304
