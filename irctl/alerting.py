@@ -3,9 +3,15 @@ render writer for the Alertmanager config and the Prometheus rules (with their t
 
 from __future__ import annotations
 
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
+import pagerduty
 import typer
 from rich.table import Table
 
@@ -15,6 +21,7 @@ from alerts.alertmanager import (
     TEMPLATE_KEY,
     StatusPageHook,
     build_config,
+    routing_key_name,
     secret_keys,
 )
 from alerts.documents import dump
@@ -22,7 +29,7 @@ from alerts.promtool import rule_tests, untested
 from alerts.routing import receiver_table
 from alerts.rules import rule_file
 from alerts.templates import TEMPLATE
-from irctl.common import ConfigOption, StackOption, console, load_org
+from irctl.common import ConfigOption, StackOption, console, err, fail, load_org
 from irctl.plan import REDACTED, SECRET_SIG, Plan
 from orgconfig.model import OrgConfig
 
@@ -109,3 +116,238 @@ def routes(stack: StackOption = "prod", config: ConfigOption = None) -> None:
     for service, alert in untested(org):
         console.print(f"[yellow]note:[/] {alert} of {service} has an overridden expression: "
                       "no generated promtool test")  # fmt: skip
+
+
+# --------------------------------------------------------------------------- page-test
+
+EVENTS_URL = "https://events.pagerduty.com"
+API_URL = "https://api.pagerduty.com"
+
+
+def _default_record_file() -> Path | None:
+    try:
+        from learning.records import DEFAULT_RECORD_FILE
+    except ImportError:  # the learning package is optional for paging
+        return None
+    return DEFAULT_RECORD_FILE
+
+
+class PageTestError(Exception):
+    """A page test that failed, with the message a person needs to fix it."""
+
+
+@dataclass(frozen=True)
+class PageTestResult:
+    service: str
+    sent_at: datetime
+    dedup_key: str
+    incident_id: str
+    incident_number: int | None
+    delivery_seconds: float
+    resolved: bool
+
+
+def _point_at(client: pagerduty.ApiClient, url: str) -> None:
+    # pagerduty 7.2.0's url setter refuses anything but https://; local fakes speak http.
+    client._url = url.rstrip("/")
+
+
+def _explain(exc: pagerduty.Error, what: str, url: str) -> PageTestError:
+    response = getattr(exc, "response", None)
+    if response is None:
+        return PageTestError(f"cannot reach {url} ({what}): {exc}")
+    status = response.status_code
+    try:
+        body = response.json()
+    except ValueError:
+        body = response.text
+    if status == 400:
+        errors = body.get("errors") if isinstance(body, dict) else None
+        reason = "; ".join(map(str, errors)) if errors else str(body)
+        return PageTestError(
+            f"PagerDuty rejected the event (400: {reason}); is the routing key the service's "
+            "Events API v2 integration key (32 characters)?"
+        )
+    if status == 429:
+        return PageTestError(
+            f"PagerDuty is rate limiting {what} (429); the Events API allows about 120 events "
+            "a minute per routing key: try again in a minute"
+        )
+    if status in (401, 403):
+        return PageTestError(
+            f"{what}: PagerDuty refused the API key ({status}); check PAGERDUTY_API_KEY"
+        )
+    return PageTestError(f"{what} failed with HTTP {status}: {body}")
+
+
+def run_page_test(
+    org: OrgConfig,
+    service_id: str,
+    routing_key: str,
+    api_key: str,
+    *,
+    events_url: str = EVENTS_URL,
+    api_url: str = API_URL,
+    timeout_seconds: float = 120.0,
+    poll_seconds: float = 1.0,
+    resolve: bool = True,
+) -> PageTestResult:
+    """Send a labelled test event, wait for its incident in the REST API, resolve it."""
+    service = next((s for s in org.services if s.id == service_id), None)
+    if service is None:
+        known = ", ".join(s.id for s in org.services)
+        raise PageTestError(f"unknown service {service_id!r} (known: {known})")
+    events = pagerduty.EventsApiV2Client(routing_key)
+    _point_at(events, events_url)
+    events.retry[429] = 2  # then report it: a page test must not hammer a throttled key
+    events.max_network_attempts = 1
+    events.sleep_timer = 0.25
+    rest = pagerduty.RestApiV2Client(api_key)
+    _point_at(rest, api_url)
+    rest.sleep_timer = 0.5
+
+    sent_at = datetime.now(UTC)
+    dedup_key = f"irctl-page-test-{service.id}-{uuid.uuid4().hex[:12]}"
+    started = time.monotonic()
+    try:
+        events.trigger(
+            f"[PAGE TEST] {service.name}: paging test from irctl, no action needed",
+            source="irctl page-test",
+            dedup_key=dedup_key,
+            severity="info",
+            # pagerduty 7.2.0 cannot make its own timestamp (FACTS.md): always pass one.
+            payload={"timestamp": sent_at.isoformat(), "class": "page-test"},
+            custom_details={"service": service.id, "test": True, "sent_at": sent_at.isoformat()},
+        )
+    except pagerduty.Error as exc:
+        raise _explain(exc, "sending the test event", events_url) from None
+
+    incident: dict[str, Any] | None = None
+    while incident is None:
+        try:
+            response = rest.get(
+                "/incidents", params={"incident_key": dedup_key, "date_range": "all"}
+            )
+        except pagerduty.Error as exc:
+            raise _explain(exc, "reading incidents", api_url) from None
+        if not response.is_success:
+            raise _explain(pagerduty.HttpError("", response), "reading incidents", api_url)
+        found = response.json().get("incidents", [])
+        if found:
+            incident = found[0]
+            break
+        if time.monotonic() - started > timeout_seconds:
+            raise PageTestError(
+                f"the event was accepted but no incident appeared within {timeout_seconds:g} s; "
+                f"check that {service.name}'s integration creates incidents"
+            )
+        time.sleep(poll_seconds)
+    delivery = time.monotonic() - started
+
+    resolved = False
+    if resolve:
+        try:
+            events.resolve(dedup_key)
+        except pagerduty.Error as exc:
+            raise _explain(exc, "resolving the test incident", events_url) from None
+        resolved = True
+    return PageTestResult(
+        service=service.id,
+        sent_at=sent_at,
+        dedup_key=dedup_key,
+        incident_id=str(incident["id"]),
+        incident_number=incident.get("incident_number"),
+        delivery_seconds=delivery,
+        resolved=resolved,
+    )
+
+
+def _record(path: Path | None, service: str, sent_at: datetime, **fields: Any) -> None:
+    if path is None:
+        return
+    try:
+        from learning.records import PageTestRecord, append_record
+    except ImportError:
+        return
+    append_record(path, PageTestRecord(kind="page-test", at=sent_at, service=service, **fields))
+
+
+def _routing_key(service: str, key: str | None, key_file: Path | None) -> str:
+    if key:
+        return key.strip()
+    mounted = Path(SECRETS_DIR) / routing_key_name(service)
+    for path in (key_file, mounted):
+        if path is not None and path.exists():
+            return path.read_text(encoding="utf-8").strip()
+    if key_file is not None:
+        fail(f"routing key file {key_file} does not exist")
+    fail(
+        f"no routing key for {service}: pass --routing-key, set PAGERDUTY_ROUTING_KEY, or "
+        f"--routing-key-file (in the cluster: {mounted})"
+    )
+
+
+def page_test(
+    service: Annotated[str, typer.Option("--service", help="Service id to page, e.g. api.")],
+    stack: StackOption = "prod",
+    config: ConfigOption = None,
+    routing_key: Annotated[
+        str | None,
+        typer.Option(
+            "--routing-key",
+            envvar="PAGERDUTY_ROUTING_KEY",
+            help="The service's Events API v2 integration key (or env PAGERDUTY_ROUTING_KEY).",
+            show_default=False,
+        ),
+    ] = None,
+    routing_key_file: Annotated[
+        Path | None, typer.Option("--routing-key-file", help="Read the routing key from a file.")
+    ] = None,
+    events_url: Annotated[
+        str, typer.Option("--events-url", help="Events API base URL.")
+    ] = EVENTS_URL,
+    api_url: Annotated[str, typer.Option("--api-url", help="REST API base URL.")] = API_URL,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait for the incident.")
+    ] = 120.0,
+    record_file: Annotated[
+        Path | None,
+        typer.Option("--record-file", help="Append the result here (JSON lines)."),
+    ] = _default_record_file(),
+) -> None:
+    """Page a service for real through the Events API v2 with a clearly labelled test event,
+    wait for its incident through the REST API, resolve it and print the delivery time.
+
+    The REST API key comes from env PAGERDUTY_API_KEY."""
+    org, _ = load_org(stack, config)
+    api_key = os.environ.get("PAGERDUTY_API_KEY", "").strip()
+    if not api_key:
+        fail("set PAGERDUTY_API_KEY to a REST API key (read access) to see the incident arrive")
+    key = _routing_key(service, routing_key, routing_key_file)
+    started = datetime.now(UTC)
+    try:
+        result = run_page_test(
+            org, service, key, api_key, events_url=events_url, api_url=api_url,
+            timeout_seconds=timeout,
+        )  # fmt: skip
+    except PageTestError as exc:
+        if any(s.id == service for s in org.services):
+            _record(record_file, service, started, delivered=False, error=str(exc))
+        fail(f"page test of {service} failed: {exc}")
+    _record(
+        record_file,
+        service,
+        result.sent_at,
+        delivered=True,
+        delivery_seconds=round(result.delivery_seconds, 3),
+        incident_id=result.incident_id,
+    )
+    number = f"#{result.incident_number} " if result.incident_number else ""
+    console.print(
+        f"[green]delivered[/] page test for {service}: incident {number}({result.incident_id}) "
+        f"opened {result.delivery_seconds:.2f} s after the event was sent"
+        + ("; resolved" if result.resolved else ""),
+        highlight=False,
+    )
+    if record_file is not None:
+        err.print(f"recorded in {record_file}", highlight=False)

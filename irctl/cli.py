@@ -24,6 +24,7 @@ app.add_typer(oncall_cmd.app, name="oncall")
 config_app = typer.Typer(help="The org config file and its JSON Schema.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 app.add_typer(alerting.app, name="alerts")  # issue 3
+app.command("page-test")(alerting.page_test)  # issue 3
 app.command("validate")(validate_cmd.validate_command)  # issue 5
 
 
