@@ -314,8 +314,18 @@ class Store:
             .order_by(alerts.c.starts_at, alerts.c.fingerprint)
         ).all()
         by_component: dict[str, list[Row[Any]]] = {}
+        state = schema.component_state
+        pinned = {
+            r.component_id
+            for r in conn.execute(
+                select(state.c.component_id).where(state.c.override_status.is_not(None))
+            )
+        }
         for a in unlinked:
-            by_component.setdefault(a.component_id, []).append(a)
+            # A pinned component is a responder's call: automation announces nothing for it
+            # until it is handed back (then this runs again and catches up).
+            if a.component_id not in pinned:
+                by_component.setdefault(a.component_id, []).append(a)
         if by_component:
             open_incidents = self._incidents_open(conn)
             for component_id, held in by_component.items():
@@ -570,6 +580,8 @@ class Store:
                 .where(schema.component_state.c.component_id == component_id)
                 .values(override_status=status, override_reason=reason, updated_at=now)
             )
+            if status is None:
+                self._reconcile(conn, now)
 
     # ---- checks --------------------------------------------------------------------------
 

@@ -133,6 +133,17 @@ def test_human_override_wins_until_handed_back(live: Live) -> None:
     assert live.component("api")["status"] == "operational"
 
 
+def test_no_automated_incident_for_a_pinned_component_until_handed_back(live: Live) -> None:
+    live.put("/api/v1/components/api/override", {"status": "operational", "reason": "false alarm"})
+    live.post(HOOK, notification(alert()))
+    assert live.component("api")["status"] == "operational"
+    assert live.incidents() == []
+
+    live.delete("/api/v1/components/api/override")
+    assert live.component("api")["status"] == "major_outage"
+    assert [i["name"] for i in live.summary()["incidents"]] == ["Orders are failing"]
+
+
 def test_human_update_keeps_the_incident_open_until_handed_back(live: Live) -> None:
     live.post(HOOK, notification(alert()))
     incident_id = live.incidents()[0]["id"]
