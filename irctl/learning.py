@@ -383,7 +383,7 @@ def calendar_command(
     drill_time: Annotated[str, typer.Option(help="Drill start time, HH:MM UTC.")] = "14:00",
 ) -> None:
     """Write iCalendar files of the on-call shifts and the drill cadence, for people to
-    subscribe to: oncall.ics with everyone, and <person-id>.ics with one person's shifts
+    subscribe to: oncall.ics with everyone, and PERSON-ID.ics with one person's shifts
     (plus every drill). Shifts come from the same rotation maths as the PagerDuty
     schedules."""
     from datetime import time as time_of_day
