@@ -72,15 +72,24 @@ class IncidentResponse(pulumi.ComponentResource):
         self.services = services
 
         # --- Kubernetes: status page and incident-manager toolbox (issue 5; deploy/) ---
-        from components.statuspage import StatusPage, StatusPageArgs
+        from alerts.alertmanager import StatusPageHook
+        from components.statuspage import StatusPage, StatusPageArgs, deploy_settings
         from components.toolbox import Toolbox, ToolboxArgs
+        from deploy.kubernetes import statuspage_webhook_url
 
         namespace: list[pulumi.Resource] = []
+        # Every alert also reaches the status page's webhook (needs its API token).
+        statuspage_token = args.settings.secret("statuspageApiToken")
+        statuspage_hook: StatusPageHook | None = None
         if args.org.status_page is not None:
             self.status_page = StatusPage(
                 "statuspage", StatusPageArgs(args.org, args.settings), child
             )
             namespace = [self.status_page.namespace_resource]
+            if statuspage_token is not None:
+                statuspage_hook = StatusPageHook(
+                    statuspage_webhook_url(deploy_settings(args.settings))
+                )
         self.toolbox = Toolbox(
             "incident-manager",
             ToolboxArgs(
@@ -104,6 +113,8 @@ class IncidentResponse(pulumi.ComponentResource):
                 org=args.org,
                 settings=args.settings,
                 routing_keys={sid: s.integration_key for sid, s in services.items()},
+                statuspage=statuspage_hook,  # issue 5: the status page webhook
+                statuspage_token=statuspage_token,  # issue 5
             ),
             child,
         )

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from irctl import alerting, oncall_cmd
+from irctl import diff as diff_cmd  # issue 5
 from irctl import validate as validate_cmd  # issue 5
 from irctl.common import ConfigOption, StackOption, console, err, fail, load_org
 from orgconfig.schema import SCHEMA_PATH, schema_text
@@ -26,6 +27,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(alerting.app, name="alerts")  # issue 3
 app.command("page-test")(alerting.page_test)  # issue 3
 app.command("validate")(validate_cmd.validate_command)  # issue 5
+app.command("diff")(diff_cmd.diff_command)  # issue 5
 
 
 @app.command()

@@ -134,8 +134,8 @@ def check_prometheus(out: Path) -> tuple[list[str], str]:
     rules = sorted((out / "prometheus").glob("*.yaml"))
     rule_files = [p for p in rules if "test" not in p.name]
     test_files = [p for p in rules if "test" in p.name]
-    if not rules:
-        return [], "(no Prometheus rules rendered)"
+    if not rule_files or not test_files:
+        return ["irctl render wrote no prometheus/rules.yaml and rules test file"], ""
     promtool = shutil.which("promtool")
     if promtool is None:
         return ["promtool is not installed (Debian package `prometheus`)"], ""
@@ -154,7 +154,7 @@ def check_prometheus(out: Path) -> tuple[list[str], str]:
 def check_alertmanager(out: Path) -> tuple[list[str], str]:
     config = out / "alertmanager" / "alertmanager.yaml"
     if not config.exists():
-        return [], "(no Alertmanager config rendered)"
+        return ["irctl render wrote no alertmanager/alertmanager.yaml"], ""
     amtool = shutil.which("amtool")
     if amtool is None:
         return ["amtool is not installed (Debian package `prometheus-alertmanager`)"], ""
