@@ -276,10 +276,13 @@ class Store:
                 if row is None:
                     conn.execute(insert(table).values(fingerprint=ev.fingerprint, **values))
                 elif ev.starts_at > row.starts_at:
+                    # A new episode stays with the previous one's incident while that is
+                    # open (we may have missed the resolve in between); a resolve of it
+                    # then closes that incident rather than orphaning it.
                     conn.execute(
                         update(table)
                         .where(table.c.fingerprint == ev.fingerprint)
-                        .values(incident_id=None, **values)
+                        .values(incident_id=self._open_or_none(conn, row.incident_id), **values)
                     )
                 elif ev.starts_at == row.starts_at and not ev.firing and row.status == "firing":
                     conn.execute(
@@ -295,6 +298,15 @@ class Store:
                 applied += 1
             self._reconcile(conn, now, before)
         return AlertResult(applied=applied, stale=stale)
+
+    def _open_or_none(self, conn: Connection, incident_id: str | None) -> str | None:
+        if incident_id is None:
+            return None
+        table = schema.incident
+        still_open = conn.execute(
+            select(table.c.id).where(and_(table.c.id == incident_id, table.c.resolved_at.is_(None)))
+        ).first()
+        return incident_id if still_open else None
 
     def _reconcile(
         self, conn: Connection, now: datetime, before: dict[str, str] | None = None
