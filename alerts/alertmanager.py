@@ -7,8 +7,9 @@ Routing, top to bottom (first match wins unless `continue`):
 3. per service: `severity="critical"` to the service's own PagerDuty Events API v2
    receiver, grouped by alertname and service with a short group_wait, then
    `severity="warning"` to Slack;
-4. anything else (unknown services, other severities) stays at the root: the `default`
-   receiver posts to the unrouted Slack channel, so nothing vanishes.
+4. anything else (unknown services, other severities) falls through to a last catch-all
+   route to the `default` receiver (the unrouted Slack channel), so nothing vanishes even
+   when the status page route matched first.
 
 A critical inhibits the warning of the same alertname and service. Secrets never appear
 here: routing keys, the Slack URL and the status page token are files under
@@ -209,6 +210,10 @@ def build_config(
             if muted := _muted(org, service.id, severity):
                 route["mute_time_intervals"] = muted
             routes.append(route)
+
+    # Alertmanager sends an alert to the root's receiver only when no child matched; the
+    # status page route (continue: true) matches everything, so catch the rest explicitly.
+    routes.append({"receiver": DEFAULT_RECEIVER})
 
     config: dict[str, Any] = {
         "global": {"resolve_timeout": "5m"},

@@ -38,9 +38,11 @@ def receivers_for(route: dict[str, Any], labels: dict[str, str]) -> list[str]:
     found: list[str] = []
     for child in route.get("routes", []):
         if all(_matches(m, labels) for m in child.get("matchers", [])):
-            found.extend(receivers_for(child, labels) or [child["receiver"]])
+            found.extend(receivers_for(child, labels))
             if not child.get("continue", False):
-                return found
+                break
+    # As in Alertmanager's Route.Match: a node is the match only when no child matched,
+    # even if the only matching child had `continue: true`.
     return found or [route["receiver"]]
 
 

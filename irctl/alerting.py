@@ -105,12 +105,18 @@ def write_alerting(org: OrgConfig, plan: Plan, out: Path) -> list[Path]:
 @app.command("routes")
 def routes(stack: StackOption = "prod", config: ConfigOption = None) -> None:
     """Print which receiver each service x severity reaches (and Watchdog, unknown services)."""
+    from irctl.plan import record_program
+
     org, path = load_org(stack, config)
-    table = Table(title=f"Alert routing ({path})")
+    # Run the program offline so the table shows exactly what the stack would ship
+    # (the status page webhook, for one, depends on the stack's settings).
+    hook = statuspage_hook(record_program(stack, path.resolve()))
+    shipped = build_config(org, heartbeat_url=None, statuspage=hook)
+    table = Table(title=f"Alert routing of stack {stack} ({path})")
     table.add_column("service")
     table.add_column("severity")
     table.add_column("receiver(s)")
-    for service, severity, receivers in receiver_table(org):
+    for service, severity, receivers in receiver_table(org, shipped):
         table.add_row(service, severity, receivers)
     console.print(table)
     for service, alert in untested(org):

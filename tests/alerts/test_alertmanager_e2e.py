@@ -23,7 +23,14 @@ import httpx
 import pytest
 import yaml
 
-from alerts.alertmanager import SLACK_KEY, TEMPLATE_KEY, build_config, routing_key_name
+from alerts.alertmanager import (
+    SLACK_KEY,
+    STATUSPAGE_TOKEN_KEY,
+    TEMPLATE_KEY,
+    StatusPageHook,
+    build_config,
+    routing_key_name,
+)
 from alerts.templates import TEMPLATE
 from orgconfig.alerting import Timings
 from orgconfig.model import OrgConfig
@@ -36,6 +43,7 @@ from sandbox.pagerduty import (
 )
 from tests.alerts.conftest import tool
 
+STATUSPAGE_TOKEN = "statuspage-bearer-token-for-tests"
 FAST = Timings(
     group_wait=timedelta(seconds=1),
     group_interval=timedelta(seconds=1),
@@ -52,6 +60,7 @@ class Webhooks:
     """A local Slack and heartbeat endpoint that records every POST."""
 
     received: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    authorization: dict[str, set[str]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def posts(self, path: str) -> list[dict[str, Any]]:
@@ -68,6 +77,8 @@ def webhooks() -> Iterator[tuple[Webhooks, str]]:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with hooks.lock:
                 hooks.received.append((self.path, json.loads(body or b"{}")))
+                auth = self.headers.get("Authorization", "")
+                hooks.authorization.setdefault(self.path, set()).add(auth)
             self.send_response(200)
             self.end_headers()
             self.wfile.write(b"ok")
@@ -117,6 +128,7 @@ def alertmanager(
         (secrets / routing_key_name(service.id)).write_text(routing_key(service.id))
     (secrets / SLACK_KEY).write_text(f"{webhooks[1]}/slack")
     (secrets / TEMPLATE_KEY).write_text(TEMPLATE)
+    (secrets / STATUSPAGE_TOKEN_KEY).write_text(STATUSPAGE_TOKEN)
     timings = org.alerting.timings.model_copy(
         update={"page": FAST, "warning": FAST, "heartbeat": FAST, "default": FAST}
     )
@@ -126,6 +138,7 @@ def alertmanager(
         heartbeat_url=f"{webhooks[1]}/heartbeat",
         secrets_dir=str(secrets),
         pagerduty_url=f"{pagerduty.url}/v2/enqueue",
+        statuspage=StatusPageHook(f"{webhooks[1]}/api/v1/alertmanager"),
     )
     config_file = root / "alertmanager.yaml"
     config_file.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -293,3 +306,30 @@ def test_page_is_delivered_although_pagerduty_answers_429_then_500(
     statuses = [e["status_code"] for e in events(pagerduty, "database")]
     assert statuses[:4] == [429, 429, 500, 500]
     assert statuses[4] == 202
+
+
+def test_every_alert_but_watchdog_also_reaches_the_status_page_with_its_bearer_token(
+    alertmanager: Alertmanager, webhooks: tuple[Webhooks, str]
+) -> None:
+    hooks, _ = webhooks
+    alertmanager.post(alert("HighErrorRate", "web", "critical"))
+
+    def seen() -> list[dict[str, Any]]:
+        return [
+            a
+            for post in hooks.posts("/api/v1/alertmanager")
+            for a in post["alerts"]
+            if a["labels"].get("service") == "web" and a["labels"]["alertname"] == "HighErrorRate"
+        ]
+
+    [posted] = wait_for(seen, 10)[:1]
+    assert posted["labels"]["severity"] == "critical"
+    assert hooks.authorization["/api/v1/alertmanager"] == {f"Bearer {STATUSPAGE_TOKEN}"}
+    time.sleep(1.5)
+    watchdog = [
+        a
+        for post in hooks.posts("/api/v1/alertmanager")
+        for a in post["alerts"]
+        if a["labels"]["alertname"] == "Watchdog"
+    ]
+    assert watchdog == []

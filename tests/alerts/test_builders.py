@@ -298,7 +298,8 @@ def test_status_page_config_passes_amtool(org: OrgConfig, tmp_path: Path) -> Non
     amtool = tool("amtool")
     hook = StatusPageHook("http://statuspage.incident-response.svc/api/v1/alertmanager")
     path = tmp_path / "alertmanager.yaml"
-    path.write_text(yaml.safe_dump(build_config(org, heartbeat_url=None, statuspage=hook)))
+    config = build_config(org, heartbeat_url=None, statuspage=hook)
+    path.write_text(yaml.safe_dump(config))
     result = run(amtool, "check-config", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
     routed = run(
@@ -307,6 +308,14 @@ def test_status_page_config_passes_amtool(org: OrgConfig, tmp_path: Path) -> Non
         "alertname=ServiceDown", "service=web", "severity=critical",
     )  # fmt: skip
     assert routed.returncode == 0, routed.stdout + routed.stderr
+    # An unknown service still reaches a person, not only the status page.
+    unknown = run(
+        amtool, "config", "routes", "test", f"--config.file={path}",
+        "--verify.receivers=statuspage,default",
+        "alertname=ServiceDown", "service=billing-v2", "severity=critical",
+    )  # fmt: skip
+    assert unknown.returncode == 0, unknown.stdout + unknown.stderr
+    assert ("no-such-service", "critical", "statuspage,default") in receiver_table(org, config)
 
 
 def test_every_alert_has_a_runbook_page_that_says_what_to_check_do_and_escalate(

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from alerts.alertmanager import routing_key_name
-from irctl.alerting import _unwrap
+from irctl.alerting import _unwrap, statuspage_hook
 from irctl.plan import SECRET_SIG, Plan, PlannedResource, fake_integration_key
 from irctl.render import Rendered
 from orgconfig.model import OrgConfig
@@ -51,11 +51,14 @@ def test_alertmanager_secret_has_a_key_per_routing_key_and_webhook(plan: Plan) -
     assert secret.inputs["metadata"]["name"] == "alertmanager-main"
     assert secret.inputs["metadata"]["namespace"] == "incident-response"
     data = _unwrap(secret.raw_inputs)["stringData"]
+    # The status page webhook's token is there when the status page is deployed.
+    hook = {"statuspage-token"} if statuspage_hook(plan) else set()
     assert set(data) == {
         "alertmanager.yaml",
         "incident-response.tmpl",
         "slack-webhook-url",
         *(routing_key_name(s) for s in ("api", "web", "database", "payments", "page-test")),
+        *hook,
     }
     # The routing key in the Secret is the service integration's key (stable fake in mocks).
     assert data[routing_key_name("api")] == fake_integration_key("api-events-v2")
