@@ -278,18 +278,25 @@ def _record(path: Path | None, service: str, sent_at: datetime, **fields: Any) -
     append_record(path, PageTestRecord(kind="page-test", at=sent_at, service=service, **fields))
 
 
-def _routing_key(service: str, key: str | None, key_file: Path | None) -> str:
+def _routing_key(service: str, key: str | None, key_file: Path | None, key_dir: Path | None) -> str:
+    """--routing-key/PAGERDUTY_ROUTING_KEY, else --routing-key-file, else a key directory
+    (PAGERDUTY_ROUTING_KEY_DIR: the toolbox mounts `routing-key-<service>` files there),
+    else the Alertmanager Secret's mount."""
     if key:
         return key.strip()
-    mounted = Path(SECRETS_DIR) / routing_key_name(service)
-    for path in (key_file, mounted):
-        if path is not None and path.exists():
-            return path.read_text(encoding="utf-8").strip()
     if key_file is not None:
-        fail(f"routing key file {key_file} does not exist")
+        if not key_file.exists():
+            fail(f"routing key file {key_file} does not exist")
+        return key_file.read_text(encoding="utf-8").strip()
+    candidates = [Path(SECRETS_DIR) / routing_key_name(service)]
+    if key_dir is not None:
+        candidates[:0] = [key_dir / f"routing-key-{service}", key_dir / routing_key_name(service)]
+    for path in candidates:
+        if path.exists():
+            return path.read_text(encoding="utf-8").strip()
     fail(
-        f"no routing key for {service}: pass --routing-key, set PAGERDUTY_ROUTING_KEY, or "
-        f"--routing-key-file (in the cluster: {mounted})"
+        f"no routing key for {service}: pass --routing-key (or set PAGERDUTY_ROUTING_KEY), "
+        f"--routing-key-file, or --routing-key-dir (looked for {', '.join(map(str, candidates))})"
     )
 
 
@@ -308,6 +315,15 @@ def page_test(
     ] = None,
     routing_key_file: Annotated[
         Path | None, typer.Option("--routing-key-file", help="Read the routing key from a file.")
+    ] = None,
+    routing_key_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--routing-key-dir",
+            envvar="PAGERDUTY_ROUTING_KEY_DIR",
+            help="Folder with routing-key-<service> files (or env PAGERDUTY_ROUTING_KEY_DIR).",
+            show_default=False,
+        ),
     ] = None,
     events_url: Annotated[
         str, typer.Option("--events-url", help="Events API base URL.")
@@ -329,7 +345,7 @@ def page_test(
     api_key = os.environ.get("PAGERDUTY_API_KEY", "").strip()
     if not api_key:
         fail("set PAGERDUTY_API_KEY to a REST API key (read access) to see the incident arrive")
-    key = _routing_key(service, routing_key, routing_key_file)
+    key = _routing_key(service, routing_key, routing_key_file, routing_key_dir)
     started = datetime.now(UTC)
     try:
         result = run_page_test(

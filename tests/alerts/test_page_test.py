@@ -120,3 +120,32 @@ def test_unknown_service_lists_the_known_ones(server: FakePagerDutyServer, tmp_p
     assert (
         "unknown service 'nope' (known: api, web, database, payments, page-test)" in result.output
     )
+
+
+def test_routing_key_comes_from_the_toolbox_key_directory(
+    server: FakePagerDutyServer, tmp_path: Path
+) -> None:
+    keys = tmp_path / "pagerduty"
+    keys.mkdir()
+    (keys / "routing-key-api").write_text(API_KEY + "\n")
+    result = CliRunner().invoke(
+        app,
+        ["page-test", "--service", "api", "--config", str(PROD), "--events-url", server.url,
+         "--api-url", server.url, "--record-file", str(tmp_path / "r.jsonl")],
+        env={"PAGERDUTY_ROUTING_KEY_DIR": str(keys), "PAGERDUTY_API_KEY": TOKEN,
+             "PAGERDUTY_ROUTING_KEY": None, "COLUMNS": "200"},
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert server.fake.events[0].routing_key == API_KEY
+
+
+def test_no_routing_key_anywhere_says_where_it_looked(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["page-test", "--service", "api", "--config", str(PROD),
+         "--routing-key-dir", str(tmp_path)],
+        env={"PAGERDUTY_API_KEY": TOKEN, "PAGERDUTY_ROUTING_KEY": None, "COLUMNS": "300"},
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "no routing key for api" in result.output
+    assert f"{tmp_path}/routing-key-api" in result.output.replace("\n", "")
