@@ -41,6 +41,8 @@ class Cached:
     last_modified: datetime
     start: Message  # the http.response.start message for a 200
     not_modified: Message  # and for a 304
+    rsgi_headers: list[tuple[str, str]]  # the same headers for granian's RSGI (no length)
+    rsgi_not_modified: list[tuple[str, str]]
     gzip: Cached | None = None  # the same response compressed, for clients that accept it
 
 
@@ -101,6 +103,8 @@ def _entry(
         last_modified=modified,
         start={"type": "http.response.start", "status": 200, "headers": headers},
         not_modified={"type": "http.response.start", "status": 304, "headers": common},
+        rsgi_headers=[(k.decode(), v.decode()) for k, v in headers if k != b"content-length"],
+        rsgi_not_modified=[(k.decode(), v.decode()) for k, v in common],
     )
 
 

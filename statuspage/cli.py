@@ -49,10 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         from granian.server import Server
 
         Server(
-            "statuspage.app:app_from_env",
+            "statuspage.rsgi:app_from_env",
             address=args.host,
             port=args.port,
-            interface=Interfaces.ASGI,
+            interface=Interfaces.RSGI,
             factory=True,
             # One worker: the checks loop and the in-memory render live in one process;
             # scale out with replicas instead. No WebSockets or h2c to negotiate.

@@ -65,8 +65,34 @@ def test_serve_runs_lifespan_and_answers(server: str, tmp_path: Path) -> None:
         assert hook.status_code == 200
         summary = httpx.get(f"{base}/api/v2/summary.json").json()
         assert summary["incidents"][0]["name"] == "Orders are failing"
-        assert "Major outage" in httpx.get(f"{base}/").text
+        page = httpx.get(f"{base}/", headers={"accept-encoding": "identity"})
+        assert "Major outage" in page.text
         assert (tmp_path / "status.db").exists()
+
+        # Same caching and input rules on both servers (granian answers through RSGI).
+        etag = page.headers["etag"]
+        assert (
+            httpx.get(
+                f"{base}/", headers={"if-none-match": etag, "accept-encoding": "identity"}
+            ).status_code
+            == 304
+        )
+        packed = httpx.get(f"{base}/", headers={"accept-encoding": "gzip"})
+        assert packed.headers["content-encoding"] == "gzip" and packed.text == page.text
+        plain = {"accept-encoding": "identity"}
+        head = httpx.head(f"{base}/api/v2/summary.json", headers=plain)
+        assert head.status_code == 200 and head.content == b""
+        assert int(head.headers["content-length"]) == len(
+            httpx.get(f"{base}/api/v2/summary.json", headers=plain).content
+        )
+        assert httpx.post(f"{base}/api/v1/incidents", json={}).status_code == 401
+        big = httpx.post(
+            f"{base}/api/v1/alertmanager",
+            content=b"x" * 1_100_000,
+            headers={"authorization": f"Bearer {TOKEN}"},
+        )
+        assert big.status_code == 413
+        assert httpx.get(f"{base}/missing").status_code == 404
     finally:
         process.terminate()
         process.wait(timeout=15)
