@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from alerts.catalog import (
+    BURN_WINDOWS,
     LATENCY_QUANTILE,
     WATCHDOG_SERVICE,
     Level,
@@ -339,6 +340,65 @@ def watchdog_test(org: OrgConfig) -> dict[str, Any]:
     }
 
 
+def _window(text: str) -> int:
+    """Minutes in a PromQL duration like 5m, 1h, 1d."""
+    units = {"m": 1, "h": 60, "d": 1440}
+    return int(text[:-1]) * units[text[-1]]
+
+
+def burst_test(alert: ServiceAlert, budget: float) -> dict[str, Any] | None:
+    """The fast page pair on its own: a burst that fills only its long window pages; half a
+    burst does not; and the page stops once the short window is clean again.
+
+    The error ratio is 0 until `pre`, then 1.5x the fast burn rate for exactly the long
+    window, then 0 again, so the slower pair (6x over 6h) never holds on its own.
+    """
+    critical = next((level for level in alert.levels if level.severity == "critical"), None)
+    if critical is None or alert.shape == "none":
+        return None
+    (fast, long_text, short_text), (slow, slow_long_text, _) = BURN_WINDOWS["critical"]
+    long, short, slow_long = _window(long_text), _window(short_text), _window(slow_long_text)
+    ratio = 1.5 * fast * budget
+    if ratio * long / slow_long >= slow * budget:  # the slow pair would fire too: no proof
+        return None
+    pre = slow_long - long
+    errors = round(ratio * REQUESTS_PER_MINUTE, 6)
+    end = pre + long + 2 * short
+    labels = alert.labels
+    series = [
+        _series(
+            "http_requests_total",
+            {**labels, "code": "500"},
+            f"0x{pre} {number(errors)}+{number(errors)}x{long - 1} "
+            f"{number(errors * long)}+0x{end - pre - long}",
+        ),
+        _series(
+            "http_requests_total",
+            {**labels, "code": "200"},
+            _counter(REQUESTS_PER_MINUTE - errors, pre + long)
+            + f" {number((REQUESTS_PER_MINUTE - errors) * (pre + long) + REQUESTS_PER_MINUTE)}"
+            f"+{REQUESTS_PER_MINUTE}x{end - pre - long - 1}",
+        ),
+    ]
+    # The rule's own output (ALERTS), so the test checks the rule file, not a copy of it.
+    expr = (
+        f'count(ALERTS{{alertname="ErrorBudgetBurn", severity="critical", '
+        f'service="{alert.service}", alertstate="firing"}})'
+    )
+    page = [{"labels": "{}", "value": 1}]
+    return {
+        "name": f"ErrorBudgetBurn {alert.service}: {number(fast)}x over {long_text} and "
+        f"{short_text} pages alone, and stops with the {short_text} window",
+        "interval": "1m",
+        "input_series": series,
+        "promql_expr_test": [
+            {"expr": expr, "eval_time": f"{pre + long // 2}m", "exp_samples": []},
+            {"expr": expr, "eval_time": f"{pre + long}m", "exp_samples": page},
+            {"expr": expr, "eval_time": f"{pre + long + 2 * short}m", "exp_samples": []},
+        ],
+    }
+
+
 def rule_tests(org: OrgConfig, rule_file: str = "rules.yaml") -> dict[str, Any]:
     """A promtool test file (`promtool test rules`) for the rules of `org`."""
     tests = [watchdog_test(org)]
@@ -348,6 +408,10 @@ def rule_tests(org: OrgConfig, rule_file: str = "rules.yaml") -> dict[str, Any]:
             together.setdefault(_same_thresholds(alert), []).append(alert)
     for alerts in together.values():
         tests.extend(alert_tests(alerts, runbook_url(org.alerting, alerts[0].alert)))
+    budget = 1 - org.alerting.thresholds.availability_target
+    burns = [a for a in service_alerts(org) if a.alert == "ErrorBudgetBurn"]
+    if burns and (burst := burst_test(burns[0], budget)) is not None:
+        tests.append(burst)
     return {"rule_files": [rule_file], "evaluation_interval": "1m", "tests": tests}
 
 

@@ -329,3 +329,23 @@ def test_every_alert_has_a_runbook_page_that_says_what_to_check_do_and_escalate(
         assert text.startswith(f"# {rule['alert']}\n")
         for heading in ("## Check first", "## Do", "## Escalate"):
             assert heading in text or (rule["alert"] == "Watchdog" and heading == "## Check first")
+
+
+def test_burst_test_proves_the_short_window_stops_the_page(org: OrgConfig, tmp_path: Path) -> None:
+    """Rules whose fast pair forgot its 5m short window keep paging after recovery: caught."""
+    promtool = tool("promtool")
+    tests = rule_tests(org)
+    tests["tests"] = [t for t in tests["tests"] if "pages alone" in t["name"]]
+    assert [t["name"] for t in tests["tests"]] == [
+        "ErrorBudgetBurn api: 14.4x over 1h and 5m pages alone, and stops with the 5m window"
+    ]
+    rules = dump(rule_file(org))
+    broken = "\n".join(
+        line.replace("[5m]", "[1h]") if "> 0.0144" in line else line for line in rules.splitlines()
+    )
+    assert broken != rules
+    (tmp_path / "rules.yaml").write_text(broken)
+    (tmp_path / "t.yaml").write_text(dump(tests))
+    result = run(promtool, "test", "rules", "t.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "time: 6h10m" in result.stdout + result.stderr
