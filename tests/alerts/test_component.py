@@ -110,3 +110,23 @@ def test_rendered_files_hold_placeholders_never_values(rendered: Rendered) -> No
         assert fake_integration_key("api-events-v2") not in text
     keys = yaml.safe_load((rendered.out / "alertmanager/secret-keys.yaml").read_text())
     assert {v["value"] for v in keys.values()} == {"[secret]"}
+
+
+def test_prod_sends_every_alert_to_the_status_page_webhook_with_a_secret_token(
+    plan: Plan,
+) -> None:
+    hook = statuspage_hook(plan)
+    assert hook is not None, "the prod stack deploys the status page: its webhook is wired"
+    assert hook.url.endswith("/api/v1/alertmanager")
+    data = _unwrap(_alertmanager_secret(plan).raw_inputs)["stringData"]
+    assert data["statuspage-token"] == "placeholder-statuspageApiToken"
+    config = yaml.safe_load(data["alertmanager.yaml"])
+    first = config["route"]["routes"][0]
+    assert first["receiver"] == "statuspage" and first["continue"] is True
+    [receiver] = [r for r in config["receivers"] if r["name"] == "statuspage"]
+    webhook = receiver["webhook_configs"][0]
+    assert webhook["url"] == hook.url
+    assert webhook["http_config"]["authorization"]["credentials_file"] == (
+        "/etc/alertmanager/config/statuspage-token"
+    )
+    assert config["route"]["routes"][-1] == {"receiver": "default"}
