@@ -28,6 +28,7 @@ CONFIG_DIR = "/etc/statuspage"
 DATA_DIR = "/var/lib/statuspage"
 RECORDS_DIR = "/var/lib/irctl"
 RECORD_FILE = f"{RECORDS_DIR}/page-tests.jsonl"
+PAGERDUTY_KEYS_DIR = "/etc/pagerduty"  # pagerduty-secrets as files: api-key, routing-key...
 UID = 10001  # the images' non-root user
 
 
@@ -394,10 +395,16 @@ def toolbox_manifests(
 ) -> list[Manifest]:
     """The incident-manager Deployment, its `pagerduty-secrets` and the daily page test.
 
-    `routing_keys` maps service id -> Events API v2 routing key (opaque, secret). The Secret
-    carries `routing-key` (the page-test service's key, the name the original runbook uses)
-    and `routing-key-<service>` for every service, so `irctl page-test --service api` works
-    from `kubectl exec`.
+    `routing_keys` maps service id -> Events API v2 routing key (opaque, secret): the
+    integration keys Pulumi itself created, so nobody copies them by hand. The Secret carries
+    `api-key` and `routing-key` (the page-test service's key), the names the original runbook
+    uses, and `routing-key-<service>` for every service, mounted as files under
+    /etc/pagerduty: `kubectl exec deploy/incident-manager -n incident-response -- irctl
+    page-test --service api --routing-key-file /etc/pagerduty/routing-key-api`.
+
+    The daily CronJob appends its result to the page-test record file on a volume the toolbox
+    also mounts, the same JSON-lines file drills write and `irctl metrics` reads for the page
+    success rate: no Pushgateway to run, and the history survives pod restarts.
     """
     if settings.page_test_service not in {s.id for s in org.services}:
         raise DeploySettingsError(
@@ -417,23 +424,16 @@ def toolbox_manifests(
     for service_id, key in sorted(routing_keys.items()):
         data[f"routing-key-{service_id}"] = key
 
+    api_key_env = _secret_env("PAGERDUTY_API_KEY", PAGERDUTY_SECRET, "api-key")
+    if "api-key" not in data:
+        api_key_env["valueFrom"]["secretKeyRef"]["optional"] = True
+    # No PAGERDUTY_ROUTING_KEY here: `irctl page-test` reads that env for any --service, so a
+    # single key would page the wrong service. The keys are files under PAGERDUTY_KEYS_DIR.
     env = [
-        _secret_env("PAGERDUTY_API_KEY", PAGERDUTY_SECRET, "api-key"),
-        _secret_env("PAGERDUTY_ROUTING_KEY", PAGERDUTY_SECRET, "routing-key"),
-        {"name": "IRCTL_PAGE_TEST_RECORDS", "value": RECORD_FILE},
+        api_key_env,
+        {"name": "PAGERDUTY_ROUTING_KEY_DIR", "value": PAGERDUTY_KEYS_DIR},
         {"name": "STATUSPAGE_URL", "value": statuspage_url(settings)},
         {"name": "HOME", "value": "/tmp"},
-    ]
-    for name, container_env in (("api-key", env[0]), ("routing-key", env[1])):
-        if name not in data:
-            container_env["valueFrom"]["secretKeyRef"]["optional"] = True
-    keys_env = [
-        _secret_env(
-            f"PAGERDUTY_ROUTING_KEY_{service.replace('-', '_').upper()}",
-            PAGERDUTY_SECRET,
-            f"routing-key-{service}",
-        )
-        for service in sorted(routing_keys)
     ]
     resources = {
         "requests": {"cpu": "10m", "memory": "64Mi"},
@@ -441,10 +441,13 @@ def toolbox_manifests(
     }
     mounts = [
         {"name": "records", "mountPath": RECORDS_DIR},
+        {"name": "pagerduty", "mountPath": PAGERDUTY_KEYS_DIR, "readOnly": True},
         {"name": "tmp", "mountPath": "/tmp"},
     ]
     volumes = [
         {"name": "records", "persistentVolumeClaim": {"claimName": f"{TOOLBOX}-records"}},
+        # Readable by the non-root user through fsGroup, by nobody else.
+        {"name": "pagerduty", "secret": {"secretName": PAGERDUTY_SECRET, "defaultMode": 0o440}},
         {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
     ]
     image = f"{settings.irctl_image}:{settings.irctl_tag}"
@@ -455,7 +458,7 @@ def toolbox_manifests(
             "image": image,
             "imagePullPolicy": "IfNotPresent",
             "command": command,
-            "env": env + keys_env,
+            "env": env,
             "resources": resources,
             "securityContext": container_security,
             "volumeMounts": mounts,
@@ -543,8 +546,12 @@ def toolbox_manifests(
                                         [
                                             "irctl",
                                             "page-test",
+                                            "--stack",
+                                            settings.stack,
                                             "--service",
                                             settings.page_test_service,
+                                            "--routing-key-file",
+                                            f"{PAGERDUTY_KEYS_DIR}/routing-key",
                                             "--record-file",
                                             RECORD_FILE,
                                         ],

@@ -108,7 +108,10 @@ def _credential_at(path: str, value: Any, props: Props) -> bool:
     if value == REDACTED and (path.startswith("data") or path.startswith("binaryData")):
         return True  # a secret value stored in a ConfigMap
     if leaf == "value" and path.endswith(".value"):
-        # A container env var: {"name": "PAGERDUTY_ROUTING_KEY", "value": "..."}.
+        # A container env var: {"name": "PAGERDUTY_ROUTING_KEY", "value": "..."}; a file or
+        # folder path (`..._KEY_DIR=/etc/pagerduty`) is where a mounted Secret is, not a key.
+        if value.startswith("/"):
+            return False
         return bool(_ENV_NAME.search(_env_name(props, path))) or bool(_ROUTING_KEY.match(value))
     return False
 

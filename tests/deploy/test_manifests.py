@@ -213,7 +213,28 @@ def test_toolbox_secret_cronjob_and_exec_target(org: OrgConfig) -> None:
     assert cron["spec"]["timeZone"] == "Europe/Berlin"
     assert cron["spec"]["jobTemplate"]["spec"]["backoffLimit"] == 0
     command = pod_spec(cron)["containers"][0]["command"]
-    assert command[:4] == ["irctl", "page-test", "--service", "page-test"]
+    assert command == [
+        "irctl",
+        "page-test",
+        "--stack",
+        "prod",
+        "--service",
+        "page-test",
+        "--routing-key-file",
+        "/etc/pagerduty/routing-key",
+        "--record-file",
+        "/var/lib/irctl/page-tests.jsonl",
+    ]
+    toolbox = pod_spec(deployment)
+    env = {e["name"] for e in toolbox["containers"][0]["env"]}
+    assert "PAGERDUTY_ROUTING_KEY" not in env  # would page every --service with one key
+    assert {"name": "pagerduty", "mountPath": "/etc/pagerduty", "readOnly": True} in toolbox[
+        "containers"
+    ][0]["volumeMounts"]
+    # The record file's volume is ReadWriteOnce: the job runs on the toolbox's node.
+    affinity = pod_spec(cron)["affinity"]["podAffinity"]
+    rule = affinity["requiredDuringSchedulingIgnoredDuringExecution"][0]
+    assert rule["labelSelector"]["matchLabels"]["app.kubernetes.io/name"] == "incident-manager"
 
 
 def test_toolbox_refuses_an_unknown_page_test_service(org: OrgConfig) -> None:

@@ -94,7 +94,12 @@ def test_service_without_escalation_policy_is_a_violation() -> None:
 
 
 def test_credentials_in_secrets_pass(manifests: dict[str, dict[str, Any]]) -> None:
-    for key in ("Secret/pagerduty-secrets", "ConfigMap/statuspage-config", "Deployment/statuspage"):
+    for key in (
+        "Secret/pagerduty-secrets",
+        "ConfigMap/statuspage-config",
+        "Deployment/statuspage",
+        "Deployment/incident-manager",  # PAGERDUTY_ROUTING_KEY_DIR=/etc/pagerduty is a path
+    ):
         kind = {"Secret": SECRET, "ConfigMap": CONFIG_MAP, "Deployment": DEPLOYMENT}[
             key.split("/")[0]
         ]
