@@ -72,6 +72,12 @@ class AlertDelivery(pulumi.ComponentResource):
         )
 
         heartbeat = args.settings.secret("heartbeatUrl")
+        if heartbeat is None:
+            pulumi.log.warn(
+                "incident-response:heartbeatUrl is not set: the Watchdog alert reaches no dead "
+                "man's switch, so a dead alerting pipeline would go unnoticed",
+                self,
+            )
         statuspage = args.statuspage
 
         def config_text(heartbeat_url: str | None) -> str:
