@@ -80,6 +80,31 @@ def _missing_fields(doc: Any, path: str) -> list[str]:
     return [f"{key}.{m}" for m in _missing_fields(value, rest)] if rest else []
 
 
+def _all_schema_errors(manifest: dict[str, Any], version: str) -> list[Any]:
+    """Every strict-schema error of a manifest (kubernetes-validate stops at the first), using
+    the schema files kubernetes-validate 1.37.0 picks for `version`."""
+    import re
+
+    import jsonschema
+    from kubernetes_validate import utils
+    from referencing import Registry, Resource
+
+    try:
+        wanted = utils.major_minor(version)
+        chosen = [v for v in utils.all_versions() if utils.major_minor(v) <= wanted][-1]
+        api = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", str(manifest["apiVersion"]))
+        folder = f"kubernetes-json-schema/v{chosen}-local-strict"
+        schema = utils.schema_contents(
+            f"{folder}/{str(manifest['kind']).lower()}-{api}.json", version
+        )
+        definitions = utils.schema_contents(f"{folder}/_definitions.json", version)
+    except Exception:  # fall back to kubernetes-validate's first error
+        return []
+    registry = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
+    validator = jsonschema.validators.Draft202012Validator(schema, registry=registry)
+    return sorted(validator.iter_errors(manifest), key=lambda e: [str(p) for p in e.path])
+
+
 def check_manifest(manifest: dict[str, Any], version: str) -> list[str]:
     """Strict schema validation, or our own required-field check for known CRDs."""
     import kubernetes_validate
@@ -92,8 +117,11 @@ def check_manifest(manifest: dict[str, Any], version: str) -> list[str]:
         kubernetes_validate.validate(manifest, version, strict=True)
         return []
     except kubernetes_validate.ValidationError as exc:
-        path = ".".join(str(p) for p in exc.path) or "(top level)"
-        return [f"{where}: {path}: {exc.message}"]
+        errors = _all_schema_errors(manifest, version) or [exc]
+        return [
+            f"{where}: {'.'.join(str(p) for p in error.path) or '(top level)'}: {error.message}"
+            for error in errors
+        ]
     except SchemaNotFoundError:
         required = CRD_REQUIRED.get((str(api_version), str(kind)))
         if required is None:

@@ -109,7 +109,7 @@ def test_strict_schema_catches_a_misspelt_field_and_crds_their_required_fields()
     deployment = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": "web"},
+        "metadata": {"name": "web", "labelz": {}},
         "spec": {
             "replica": 2,
             "selector": {"matchLabels": {"a": "b"}},
@@ -119,8 +119,11 @@ def test_strict_schema_catches_a_misspelt_field_and_crds_their_required_fields()
             },
         },
     }
-    (problem,) = check_manifest(deployment, "1.30")
-    assert problem.startswith("Deployment 'web': spec: Additional properties are not allowed")
+    assert check_manifest(deployment, "1.30") == [  # every mistake, not only the first
+        "Deployment 'web': metadata: Additional properties are not allowed ('labelz' was "
+        "unexpected)",
+        "Deployment 'web': spec: Additional properties are not allowed ('replica' was unexpected)",
+    ]
     monitor = {
         "apiVersion": "monitoring.coreos.com/v1",
         "kind": "ServiceMonitor",
