@@ -68,6 +68,26 @@ def _redacted_secret(manifest: dict[str, Any], raw: dict[str, Any]) -> dict[str,
     return out
 
 
+def _readable(manifest: dict[str, Any]) -> dict[str, Any]:
+    """Keys in the order people write them: apiVersion, kind, metadata (name first)..."""
+    head = ["apiVersion", "kind", "metadata"]
+    out = {k: manifest[k] for k in head if k in manifest}
+    out.update({k: v for k, v in manifest.items() if k not in head})
+    metadata = out.get("metadata")
+    if isinstance(metadata, dict):
+        first = ["name", "namespace", "labels", "annotations"]
+        out["metadata"] = {k: metadata[k] for k in first if k in metadata} | {
+            k: v for k, v in metadata.items() if k not in first
+        }
+    return out
+
+
+SECRET_HEADER = (
+    "# Secret values are placeholders: Pulumi sets the real ones from secret config.\n"
+    "# Applying this file to a live cluster would overwrite them.\n"
+)
+
+
 def plan_manifests(plan: Plan) -> list[dict[str, Any]]:
     """Every Kubernetes object in the plan as a manifest, in `kubectl apply` order."""
     manifests = []
@@ -77,9 +97,7 @@ def plan_manifests(plan: Plan) -> list[dict[str, Any]]:
         manifest = _integers(resource.inputs)
         if manifest.get("kind") == "Secret":
             manifest = _redacted_secret(manifest, resource.raw_inputs)
-        ordered = {"apiVersion": manifest.get("apiVersion"), "kind": manifest.get("kind")}
-        ordered.update({k: v for k, v in manifest.items() if k not in ordered})
-        manifests.append(ordered)
+        manifests.append(_readable(manifest))
 
     def order(m: dict[str, Any]) -> tuple[int, str]:
         kind = str(m.get("kind"))
@@ -101,7 +119,8 @@ def write_kubernetes(org: OrgConfig, plan: Plan, out: Path) -> list[Path]:
     written = []
     for index, manifest in enumerate(plan_manifests(plan)):
         path = folder / manifest_file_name(index, manifest)
-        path.write_text(yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True))
+        header = SECRET_HEADER if manifest.get("kind") == "Secret" else ""
+        path.write_text(header + yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True))
         written.append(path)
     return written
 
