@@ -4,13 +4,13 @@
 # the same bytes as static files on loopback. Writes the `## Status page` section of
 # docs/benchmarks.md. The targets take turns for ROUNDS rounds and the median is reported,
 # because other work on a shared machine skews any single run.
-# Usage: bench/statuspage/run.sh [seconds per run, default 5] [rounds, default 3]
+# Usage: bench/statuspage/run.sh [seconds per run, default 5] [rounds, default 5]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 PY=${PYTHON:-$ROOT/.venv/bin/python}
 DURATION=${1:-5}
-ROUNDS=${2:-3}
+ROUNDS=${2:-5}
 WRK_ARGS=(-t1 -c256 "-d${DURATION}s" --latency)
 for tool in wrk nginx; do
   command -v "$tool" >/dev/null || { echo "missing $tool (apt-get install nginx wrk)" >&2; exit 1; }
@@ -85,6 +85,7 @@ nginx -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log"
 sleep 0.3
 
 RESULTS="$WORK/results.tsv"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for round in $(seq "$ROUNDS"); do
 for path in / /api/v2/summary.json; do
   for target in "nginx:$NGINX" "granian:$GRANIAN" "uvicorn:$UVICORN"; do
@@ -105,31 +106,37 @@ PYEOF
 done
 done
 
-"$PY" - "$RESULTS" "${WRK_ARGS[*]}" "$DURATION" "$ROUNDS" <<'PYEOF'
+"$PY" - "$RESULTS" "${WRK_ARGS[*]}" "$DURATION" "$ROUNDS" "$LOAD_BEFORE" <<'PYEOF'
 import os, re, statistics, subprocess, sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-results_path, wrk_args, duration, rounds = sys.argv[1:5]
+results_path, wrk_args, duration, rounds, load_before = sys.argv[1:6]
+load_after = " ".join(open("/proc/loadavg").read().split()[:3])
 rows = [line.split("\t") for line in open(results_path).read().splitlines()]
 runs: dict[tuple[str, str], list[list[str]]] = {}
 for r in rows:
     runs.setdefault((r[0], r[1]), []).append(r)
-by = {
-    key: (
-        statistics.median(float(r[2]) for r in rs),
-        statistics.median(float(r[3]) for r in rs),
-        "; ".join(sorted({r[4] for r in rs if len(r) > 4 and r[4]})),
-    )
-    for key, rs in runs.items()
-}
+
+
+def median_of(name: str, path: str, column: int) -> float:
+    return statistics.median(float(r[column]) for r in runs[(name, path)])
+
+
+def median_ratio(name: str, path: str, column: int) -> float:
+    # Each round's ratio compares runs made seconds apart, under the same outside load.
+    pairs = zip(runs[(name, path)], runs[("nginx", path)], strict=True)
+    return statistics.median(float(a[column]) / float(b[column]) for a, b in pairs)
+
+
 nginx_version = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip()
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 lines = [
     "## Status page",
     "",
     f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs ({cpu}), "
-    f"{nginx_version.replace('nginx version: ', '')}, wrk and the servers sharing the machine.",
+    f"{nginx_version.replace('nginx version: ', '')}, wrk and the servers sharing the machine",
+    f"(load average {load_before} before, {load_after} after: other work was running).",
     "Command (from the repository root):",
     "",
     "```sh",
@@ -139,21 +146,21 @@ lines = [
     "",
     "The service runs `statuspage serve` with one worker, SQLite, and an open incident on the",
     "page; nginx (`worker_processes 1`, access log off) serves the very same bytes, fetched",
-    "from the service, as static files. Each cell is the median of the rounds. Ratios are",
-    "service / nginx: the aim is >= 0.5 for requests/s and <= 2.0 for p99.",
+    "from the service, as static files. Each cell is the median over the rounds; a ratio is",
+    "the median of each round's service / nginx. The aim: >= 0.5 for requests/s, <= 2.0 for p99.",
     "",
     "| Path | Server | Requests/s | p99 (ms) | req/s vs nginx | p99 vs nginx |",
     "| --- | --- | ---: | ---: | ---: | ---: |",
 ]
 for path in ["/", "/api/v2/summary.json"]:
-    base_rps, base_p99, _ = by[("nginx", path)]
     for name in ["nginx", "granian", "uvicorn"]:
-        rps, p99, errors = by[(name, path)]
+        rps, p99 = median_of(name, path, 2), median_of(name, path, 3)
+        errors = "; ".join(sorted({r[4] for r in runs[(name, path)] if len(r) > 4 and r[4]}))
         label = {"nginx": "nginx (static files)", "granian": "statuspage, granian (default)",
                  "uvicorn": "statuspage, uvicorn"}[name]
         note = f" ({errors})" if errors else ""
         lines.append(
-            f"| `{path}` | {label}{note} | {rps:,.0f} | {p99:.2f} | {rps / base_rps:.2f} | {p99 / base_p99:.2f} |"
+            f"| `{path}` | {label}{note} | {rps:,.0f} | {p99:.2f} | {median_ratio(name, path, 2):.2f} | {median_ratio(name, path, 3):.2f} |"
         )
 lines.append("")
 section = "\n".join(lines) + "\n"
