@@ -14,6 +14,7 @@ from irctl import diff as diff_cmd  # issue 5
 from irctl import validate as validate_cmd  # issue 5
 from irctl.common import ConfigOption, StackOption, console, err, fail, load_org
 from orgconfig.schema import SCHEMA_PATH, schema_text
+from sandbox import cli as sandbox_cli  # issue 6
 
 app = typer.Typer(
     help="Incident response as code: on-call, alert routing, status page, learning.",
@@ -26,6 +27,7 @@ config_app = typer.Typer(help="The org config file and its JSON Schema.", no_arg
 app.add_typer(config_app, name="config")
 app.add_typer(alerting.app, name="alerts")  # issue 3
 app.command("page-test")(alerting.page_test)  # issue 3
+sandbox_cli.register(app)  # issue 6: sandbox, drill
 app.command("validate")(validate_cmd.validate_command)  # issue 5
 app.command("diff")(diff_cmd.diff_command)  # issue 5
 

@@ -1,0 +1,255 @@
+"""`irctl sandbox --self-test`: every scenario at once, headless, with assertions.
+
+All scenarios are injected together (their default services are chosen so they don't share
+an alert), then each is checked as it progresses:
+
+* critical: a trigger reaches the local PagerDuty with that service's routing key and the
+  alert's name; the status page shows the component out of operation with exactly one
+  unresolved incident for it;
+* warning: a Slack message names the alert; PagerDuty never hears of it;
+* after the fault is removed (as soon as the scenario was detected): PagerDuty gets the
+  resolve, Slack the resolved message, and at the end every status page component is
+  operational and every incident resolved.
+
+The detection-to-page latency is measured from the injection to the moment the local
+PagerDuty (or Slack, for warnings) received the notification, by the wall clock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from orgconfig.model import OrgConfig
+from sandbox.demo_app import Faults
+from sandbox.observe import LoopObserver, mentions
+from sandbox.run import Sandbox, SandboxOptions
+from sandbox.scenarios import SCENARIOS, Scenario, burst, for_duration
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class Outcome:
+    scenario: Scenario
+    injected_at: datetime | None = None
+    notified_at: datetime | None = None
+    status_page_ok: bool = False
+    removed_at: datetime | None = None
+    resolved_at: datetime | None = None
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def latency_seconds(self) -> float | None:
+        if self.injected_at is None or self.notified_at is None:
+            return None
+        return (self.notified_at - self.injected_at).total_seconds()
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def control(demo_url: str, service: str, fault: dict[str, object], *, remove: bool = False) -> None:
+    """Inject a fault into a service of the demo app, or with `remove` take exactly that
+    fault away again (other faults of the same service stay)."""
+    if remove:
+        healthy = asdict(Faults())
+        fault = {name: healthy[name] for name in fault}
+    answer = httpx.put(f"{demo_url}/_control/{service}", json=fault, timeout=5)
+    answer.raise_for_status()
+
+
+def _page_for(observer: LoopObserver, key: str, sc: Scenario, action: str) -> datetime | None:
+    for event in observer.pages:
+        if (
+            event["routing_key"] == key
+            and event["event_action"] == action
+            and mentions(event["body"], sc.alert)
+        ):
+            return datetime.fromisoformat(event["received_at_wall"])
+    return None
+
+
+def _slack_for(observer: LoopObserver, sc: Scenario, resolved: bool) -> datetime | None:
+    for message in observer.slack:
+        if message["resolved"] == resolved and mentions(message, sc.alert, sc.service):
+            return datetime.fromisoformat(message["received_at"])
+    return None
+
+
+def _status_page_shows(observer: LoopObserver, org: OrgConfig, sc: Scenario) -> bool:
+    component = org.service(sc.service).status_page_component
+    if component is None or observer.status is None:
+        return component is None
+    if observer.status.components.get(component, "operational") == "operational":
+        return False
+    open_for_component = [
+        i
+        for i in observer.status.unresolved
+        if component in [c["id"] for c in i.get("components", [])]
+    ]
+    return len(open_for_component) == 1
+
+
+def run_self_test(
+    org: OrgConfig,
+    run_dir: Path,
+    say: Say = print,
+    *,
+    deadline_seconds: float = 170.0,
+    scenarios: tuple[Scenario, ...] = SCENARIOS,
+) -> list[Outcome]:
+    started = time.monotonic()
+    outcomes = [Outcome(sc) for sc in scenarios]
+    sandbox = Sandbox(org, SandboxOptions(run_dir=run_dir))
+    try:
+        addresses = sandbox.start()
+        say(f"sandbox up in {time.monotonic() - started:.1f} s; injecting {len(outcomes)} faults")
+        observer = LoopObserver(addresses, sandbox.keys)
+        _wait_for_baseline(observer, addresses.prometheus, say)
+        for outcome in outcomes:
+            control(addresses.demo, outcome.scenario.service, outcome.scenario.fault)
+            outcome.injected_at = datetime.now(UTC)
+        _follow(org, sandbox, observer, outcomes, started + deadline_seconds, say)
+        _final_checks(org, observer, outcomes, started + deadline_seconds + 10, say)
+        observer.close()
+    finally:
+        sandbox.stop()
+    return outcomes
+
+
+def _wait_for_baseline(observer: LoopObserver, prometheus: str, say: Say) -> None:
+    """Every target scraped at least twice and the status page all green before faults go in."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        observer.poll()
+        targets = httpx.get(f"{prometheus}/api/v1/targets", timeout=5).json()["data"]
+        healthy = all(t["health"] == "up" for t in targets["activeTargets"])
+        green = observer.status is not None and all(
+            s == "operational" for s in observer.status.components.values()
+        )
+        if healthy and green:
+            time.sleep(2)
+            return
+        time.sleep(0.5)
+    say("warning: the baseline was not all green after 30 s; injecting anyway")
+
+
+def _follow(
+    org: OrgConfig,
+    sandbox: Sandbox,
+    observer: LoopObserver,
+    outcomes: list[Outcome],
+    deadline: float,
+    say: Say,
+) -> None:
+    demo = sandbox.addresses.demo if sandbox.addresses else ""
+    while time.monotonic() < deadline:
+        sandbox.supervisor.check_alive()
+        observer.poll()
+        for o in outcomes:
+            sc = o.scenario
+            key = sandbox.keys[sc.service]
+            if o.notified_at is None:
+                o.notified_at = (
+                    _page_for(observer, key, sc, "trigger")
+                    if sc.pages
+                    else _slack_for(observer, sc, resolved=False)
+                )
+                if o.notified_at is not None:
+                    where = "PagerDuty" if sc.pages else "Slack"
+                    say(f"  {sc.name}: {sc.alert} reached {where} after {o.latency_seconds:.1f} s")
+            if sc.pages and not o.status_page_ok:
+                o.status_page_ok = _status_page_shows(observer, org, sc)
+            ready = o.notified_at is not None and (o.status_page_ok or not sc.pages)
+            hold = burst(org, sc)
+            if hold is not None and o.injected_at is not None:
+                ready = datetime.now(UTC) >= o.injected_at + timedelta(seconds=hold)
+            if ready and o.removed_at is None:
+                control(demo, sc.service, sc.fault, remove=True)
+                o.removed_at = datetime.now(UTC)
+            if o.removed_at is not None and o.notified_at is not None and o.resolved_at is None:
+                o.resolved_at = (
+                    _page_for(observer, key, sc, "resolve")
+                    if sc.pages
+                    else _slack_for(observer, sc, resolved=True)
+                )
+                if o.resolved_at is not None:
+                    took = (o.resolved_at - o.removed_at).total_seconds()
+                    say(f"  {sc.name}: resolved {took:.1f} s after the fault was removed")
+        if all(o.resolved_at is not None for o in outcomes):
+            return
+        time.sleep(0.5)
+
+
+def _final_checks(
+    org: OrgConfig, observer: LoopObserver, outcomes: list[Outcome], deadline: float, say: Say
+) -> None:
+    # The status page resolves its incidents from the same resolved notifications; give it
+    # a few polls to catch up before judging.
+    while time.monotonic() < deadline:
+        observer.poll()
+        status = observer.status
+        if (
+            status
+            and not status.unresolved
+            and all(s == "operational" for s in status.components.values())
+        ):
+            break
+        time.sleep(0.5)
+    status = observer.status
+    for o in outcomes:
+        sc = o.scenario
+        if o.notified_at is None:
+            where = "PagerDuty (routing key of " + sc.service + ")" if sc.pages else "Slack"
+            o.failures.append(f"{sc.alert} never reached {where}")
+        if sc.pages and not o.status_page_ok:
+            o.failures.append("the status page never showed the outage with exactly one incident")
+        if not sc.pages:
+            paged = [
+                p for p in observer.pages if mentions(p["body"], sc.alert) and
+                p["routing_key"] == observer_key(observer, sc.service)
+            ]  # fmt: skip
+            if paged:
+                o.failures.append(f"the warning {sc.alert} reached PagerDuty")
+        if o.notified_at is not None and o.resolved_at is None:
+            o.failures.append("did not resolve after the fault was removed")
+    if status is None:
+        for o in outcomes:
+            o.failures.append("the status page never answered")
+        return
+    still = [cid for cid, s in status.components.items() if s != "operational"]
+    if still or status.unresolved:
+        problem = (
+            f"status page not back to normal: components {still or 'operational'}, "
+            f"{len(status.unresolved)} unresolved incident(s)"
+        )
+        for o in outcomes:
+            if o.scenario.pages:
+                o.failures.append(problem)
+
+
+def observer_key(observer: LoopObserver, service: str) -> str | None:
+    return next((k for k, s in observer.service_of_key.items() if s == service), None)
+
+
+def report(org: OrgConfig, outcomes: list[Outcome], say: Say) -> int:
+    """Print one line per scenario and the summary line; returns the number of failures."""
+    say("")
+    say(f"{'scenario':<20} {'service':<10} {'alert':<27} {'for':>5} {'to page':>8}  result")
+    for o in outcomes:
+        sc = o.scenario
+        hold = f"{for_duration(org, sc).total_seconds():.0f}s"
+        latency = f"{o.latency_seconds:.1f}s" if o.latency_seconds is not None else "-"
+        verdict = "ok" if o.passed else "FAILED: " + "; ".join(o.failures)
+        say(f"{sc.name:<20} {sc.service:<10} {sc.alert + '/' + sc.severity:<27} {hold:>5} "
+            f"{latency:>8}  {verdict}")  # fmt: skip
+    failed = sum(not o.passed for o in outcomes)
+    say(f"{len(outcomes) - failed} passed, {failed} failed")
+    return failed

@@ -1,0 +1,204 @@
+"""Pure functions that wire the sandbox: the org config plus loopback addresses in, each
+program's config out (plain dicts). The generated artifacts come from the same builders the
+production stack uses (`alerts`, `deploy`); this module only points them at local endpoints.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from oncall.escalation import rules
+from oncall.rotation import on_call_at
+from orgconfig.model import OrgConfig
+
+# Placeholders in config/dev.yaml, replaced by the addresses the sandbox picked.
+DEMO_ORIGIN = "http://demo.sandbox.invalid"
+S3_ORIGIN = "http://s3.sandbox.invalid"
+
+
+@dataclass(frozen=True)
+class Addresses:
+    """Where each part of the sandbox listens (``http://127.0.0.1:PORT``)."""
+
+    demo: str
+    pagerduty: str
+    slack: str
+    statuspage: str
+    prometheus: str
+    alertmanager: str
+    s3: str
+
+    def as_dict(self) -> dict[str, str]:
+        return dict(vars(self))
+
+
+@dataclass(frozen=True)
+class ScrapeTimings:
+    """Prometheus timings; the sandbox's are short, `KUBE_PROMETHEUS` is the usual default."""
+
+    scrape_interval: timedelta = timedelta(seconds=1)
+    evaluation_interval: timedelta = timedelta(seconds=1)
+
+
+KUBE_PROMETHEUS = ScrapeTimings(timedelta(seconds=30), timedelta(seconds=30))
+
+
+def _seconds(delta: timedelta) -> str:
+    return f"{int(delta.total_seconds())}s"
+
+
+def hostport(url: str) -> str:
+    return url.split("://", 1)[1].rstrip("/")
+
+
+def routing_keys(service_ids: Iterable[str]) -> dict[str, str]:
+    """A fresh 32-character Events API v2 routing key per service (what PagerDuty issues)."""
+    return {sid: secrets.token_hex(16) for sid in service_ids}
+
+
+def pagerduty_data(
+    org: OrgConfig, keys: Mapping[str, str], now: datetime | None = None, clock_speed: float = 1
+) -> dict[str, Any]:
+    """The local PagerDuty's services, users and tiers, from the org's escalation policies.
+
+    A schedule target becomes whoever is on call on it right now, as PagerDuty resolves it.
+    """
+    now = now or datetime.now(UTC)
+    users = [{"id": p.id, "name": p.name, "email": p.email} for p in org.people]
+    services = []
+    for service in org.services:
+        if service.id not in keys:
+            continue
+        tiers = []
+        for rule in rules(org.policy(service.escalation_policy)):
+            targets = []
+            for kind, ref in rule.targets:
+                person = on_call_at(org.schedule(ref), now) if kind == "schedule" else ref
+                if person is not None:
+                    targets.append(org.person(person).name)
+            tiers.append({"delay_minutes": rule.delay_minutes, "targets": targets})
+        services.append(
+            {
+                "id": service.id,
+                "name": service.name,
+                "routing_keys": [keys[service.id]],
+                "team_ids": [service.team] if service.team else [],
+                "urgency": service.urgency,
+                "tiers": tiers,
+            }
+        )
+    return {"services": services, "users": users, "clock_speed": clock_speed}
+
+
+def prometheus_config(
+    addresses: Addresses,
+    service_ids: Iterable[str],
+    rule_files: Iterable[Path],
+    timings: ScrapeTimings = ScrapeTimings(),
+) -> dict[str, Any]:
+    """Prometheus scraping each demo service (with a `service` target label) and the status
+    page's probes, evaluating the generated rules and sending to the sandbox Alertmanager."""
+    demo = hostport(addresses.demo)
+    return {
+        "global": {
+            "scrape_interval": _seconds(timings.scrape_interval),
+            "scrape_timeout": _seconds(min(timings.scrape_interval, timedelta(seconds=10))),
+            "evaluation_interval": _seconds(timings.evaluation_interval),
+            "external_labels": {"environment": "sandbox"},
+        },
+        "rule_files": [str(path) for path in rule_files],
+        "alerting": {
+            "alertmanagers": [{"static_configs": [{"targets": [hostport(addresses.alertmanager)]}]}]
+        },
+        "scrape_configs": [
+            {
+                "job_name": "demo",
+                "static_configs": [
+                    {
+                        "targets": [demo],
+                        "labels": {
+                            "service": sid,
+                            "instance": f"{sid}.demo",
+                            "__metrics_path__": f"/services/{sid}/metrics",
+                        },
+                    }
+                    for sid in service_ids
+                ],
+            },
+            {
+                "job_name": "statuspage",
+                # The probes carry their own `service` label: keep it, don't prefix it.
+                "honor_labels": True,
+                "static_configs": [{"targets": [hostport(addresses.statuspage)]}],
+            },
+        ],
+    }
+
+
+def _replace_origin(value: Any, old: str, new: str) -> Any:
+    if isinstance(value, str):
+        return new + value[len(old) :] if value.startswith(old) else value
+    if isinstance(value, list):
+        return [_replace_origin(v, old, new) for v in value]
+    if isinstance(value, dict):
+        return {k: _replace_origin(v, old, new) for k, v in value.items()}
+    return value
+
+
+def statuspage_config(org: OrgConfig, addresses: Addresses) -> dict[str, Any]:
+    """The status page config the production stack renders, with the sandbox's addresses."""
+    from deploy.statuspage_config import statuspage_config as render
+
+    config = _replace_origin(render(org), DEMO_ORIGIN, addresses.demo.rstrip("/"))
+    return _replace_origin(config, S3_ORIGIN, addresses.s3.rstrip("/"))
+
+
+def prometheus_rules(org: OrgConfig) -> dict[str, Any]:
+    """The generated rule file, exactly as production gets it."""
+    from alerts.rules import rule_file
+
+    return rule_file(org)
+
+
+def alertmanager_config(
+    org: OrgConfig, addresses: Addresses, secrets_dir: Path, *, with_statuspage: bool = True
+) -> dict[str, Any]:
+    """The generated Alertmanager config, with PagerDuty's Events endpoint, Slack (through the
+    secret URL file), the heartbeat and the status page webhook all on loopback."""
+    from alerts.alertmanager import StatusPageHook, build_config
+
+    hook = (
+        StatusPageHook(f"{addresses.statuspage}/api/v1/alertmanager") if with_statuspage else None
+    )
+    return build_config(
+        org,
+        heartbeat_url=f"{addresses.slack}/heartbeat",
+        statuspage=hook,
+        secrets_dir=str(secrets_dir.resolve()),
+        pagerduty_url=f"{addresses.pagerduty}/v2/enqueue",
+    )
+
+
+def alertmanager_secrets(
+    org: OrgConfig, addresses: Addresses, keys: Mapping[str, str], statuspage_token: str | None
+) -> dict[str, str]:
+    """File name -> content for every `*_file` and template the generated config reads."""
+    from alerts.alertmanager import (
+        SLACK_KEY,
+        STATUSPAGE_TOKEN_KEY,
+        TEMPLATE_KEY,
+        routing_key_name,
+    )
+    from alerts.templates import TEMPLATE
+
+    files = {routing_key_name(sid): key for sid, key in keys.items()}
+    files[SLACK_KEY] = f"{addresses.slack}/services/T0SANDBOX/B0SANDBOX/sandbox"
+    files[TEMPLATE_KEY] = TEMPLATE
+    if statuspage_token is not None:
+        files[STATUSPAGE_TOKEN_KEY] = statuspage_token
+    return files
