@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -168,13 +169,18 @@ def test_generated_tests_straddle_each_threshold_and_its_for_duration(org: OrgCo
     assert fired[0]["exp_annotations"]["description"].startswith("11% of requests to Public API")
 
 
+@functools.cache
+def _prod() -> OrgConfig:
+    return load_config(Path(__file__).resolve().parents[2] / "config" / "prod.yaml")
+
+
 @settings(max_examples=40, deadline=None)
 @given(critical=st.integers(min_value=2, max_value=90), warning_share=st.integers(1, 99))
 def test_changing_a_threshold_moves_the_generated_tests(critical: int, warning_share: int) -> None:
     warning = max(1, critical * warning_share // 100)
     if warning >= critical:
         warning = critical - 1
-    base = load_config(Path(__file__).resolve().parents[2] / "config" / "prod.yaml")
+    base = _prod()
     thresholds = Thresholds(error_rate_critical=f"{critical}%", error_rate_warning=f"{warning}%")  # type: ignore[arg-type]
     org = base.model_copy(
         update={"alerting": base.alerting.model_copy(update={"thresholds": thresholds})}
@@ -339,7 +345,13 @@ def test_burst_test_proves_the_short_window_stops_the_page(org: OrgConfig, tmp_p
     assert [t["name"] for t in tests["tests"]] == [
         "ErrorBudgetBurn api: 14.4x over 1h and 5m pages alone, and stops with the 5m window"
     ]
-    rules = dump(rule_file(org))
+    # Only the burn-rate rules of api, so promtool evaluates 2 rules per step, not all.
+    burn = [
+        r
+        for r in _rules(org)
+        if r["alert"] == "ErrorBudgetBurn" and r["labels"]["service"] == "api"
+    ]
+    rules = dump({"groups": [{"name": "api.alerts", "rules": burn}]})
     broken = "\n".join(
         line.replace("[5m]", "[1h]") if "> 0.0144" in line else line for line in rules.splitlines()
     )
