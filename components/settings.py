@@ -32,6 +32,11 @@ DEFAULTS: dict[str, str] = {
     "certIssuer": "letsencrypt-prod",
     "alertmanagerName": "main",
     "kubernetesVersion": "1.30",
+    # issue 5 (deploy/): who may reach the status page, and the daily page test.
+    "ingressNamespace": "ingress-nginx",
+    "monitoringNamespace": "monitoring",
+    "pageTestService": "page-test",
+    "pageTestSchedule": "0 10 * * *",
 }
 
 

@@ -122,3 +122,26 @@ def test_render_writes_applyable_manifests_with_secrets_redacted(
     (config,) = write_statuspage_config(org, plan, tmp_path)
     assert config == tmp_path / "statuspage" / "config.yaml"
     assert load_statuspage_config(config).page.name == "Modulo Status"
+
+
+def test_stack_settings_reach_the_manifests() -> None:
+    plan = record_program(
+        "prod",
+        PROD,
+        {
+            "incident-response:statuspageReplicas": "3",
+            "incident-response:statuspageTag": "2.0.1",
+            "incident-response:certIssuer": "letsencrypt-staging",
+            "incident-response:pageTestSchedule": "30 8 * * 1-5",
+        },
+    )
+    deployment = one(plan, "Deployment", "deployment-statuspage").inputs
+    assert deployment["spec"]["replicas"] == 3
+    image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert image == "ghcr.io/modulo/statuspage:2.0.1"
+    ingress = one(plan, "Ingress", "ingress-statuspage").inputs
+    assert ingress["metadata"]["annotations"] == {
+        "cert-manager.io/cluster-issuer": "letsencrypt-staging"
+    }
+    cron = one(plan, "CronJob", "cronjob-incident-manager-page-test").inputs
+    assert cron["spec"]["schedule"] == "30 8 * * 1-5"
