@@ -205,14 +205,28 @@ def _version_key(version: str) -> list[int]:
     return [int(part) for part in version.split(".")]
 
 
+def stack_settings(stack: str, root: Path = ROOT) -> dict[str, str]:
+    """The plain (non-secret) `incident-response:*` settings of Pulumi.<stack>.yaml, so the
+    offline render sees the replicas, images and issuer the stack really deploys."""
+    stack_file = root / f"Pulumi.{stack}.yaml"
+    if not stack_file.exists():
+        return {}
+    data = yaml.safe_load(stack_file.read_text()) or {}
+    settings = {}
+    for key, value in (data.get("config") or {}).items():
+        if not str(key).startswith("incident-response:") or key.endswith(":configFile"):
+            continue
+        if isinstance(value, bool):
+            settings[str(key)] = str(value).lower()
+        elif isinstance(value, str | int | float):
+            settings[str(key)] = str(value)
+        # {"secure": ...}: an encrypted secret; the render uses placeholders for those
+    return settings
+
+
 def kubernetes_version_for(stack: str) -> str:
-    stack_file = ROOT / f"Pulumi.{stack}.yaml"
-    if stack_file.exists():
-        data = yaml.safe_load(stack_file.read_text()) or {}
-        value = (data.get("config") or {}).get("incident-response:kubernetesVersion")
-        if value:
-            return str(value)
-    return DEFAULT_KUBERNETES_VERSION
+    value = stack_settings(stack).get("incident-response:kubernetesVersion")
+    return value or DEFAULT_KUBERNETES_VERSION
 
 
 def validate(
@@ -238,12 +252,18 @@ def validate(
     coverage_problems = [p for r in coverage(org, now, COVERAGE_WEEKS) for p in r.problems]
     report.step("on-call coverage", coverage_problems, f"(next {COVERAGE_WEEKS} weeks)")
 
-    from irctl.render import render
+    from deploy.settings import DeploySettingsError
+    from irctl.plan import record_program
+    from irctl.render import writers
 
-    rendered = render(org, stack, path, out)
-    report.step(
-        "render", [], f"({len(rendered.plan.resources)} resources, {len(rendered.files)} files)"
-    )
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        plan = record_program(stack, path.resolve(), stack_settings(stack))
+    except DeploySettingsError as exc:
+        report.step("render", [str(exc)])
+        return report.problems
+    files = [file for write in writers() for file in write(org, plan, out)]
+    report.step("render", [], f"({len(plan.resources)} resources, {len(files)} files)")
 
     prometheus_problems, detail = check_prometheus(out)
     report.step("prometheus rules (promtool)", prometheus_problems, detail)
@@ -259,7 +279,7 @@ def validate(
         f"{crd_checked} custom resources by their required fields)",
     )
 
-    report.step("policies", check_policies(rendered.plan.resources, stack))
+    report.step("policies", check_policies(plan.resources, stack))
     return report.problems
 
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from irctl.validate import check_manifest
+from irctl.plan import record_program
+from irctl.validate import check_manifest, check_policies, stack_settings
 from tests.conftest import PROD, ROOT
 
 IRCTL = str(Path(sys.executable).parent / "irctl")
@@ -136,3 +137,27 @@ def test_strict_schema_catches_a_misspelt_field_and_crds_their_required_fields()
     unknown = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
     (problem,) = check_manifest(unknown, "1.30")
     assert "not a custom resource irctl knows how to check" in problem
+
+
+def test_stack_settings_come_from_the_stack_file_without_secrets(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.prod.yaml").write_text(
+        "config:\n"
+        "  incident-response:configFile: config/prod.yaml\n"
+        '  incident-response:statuspageReplicas: "1"\n'
+        "  incident-response:statuspageApiToken:\n"
+        "    secure: AAABAKz0\n"
+        "  pagerduty:token:\n"
+        "    secure: AAABAKz1\n"
+    )
+    assert stack_settings("prod", tmp_path) == {"incident-response:statuspageReplicas": "1"}
+    assert stack_settings("staging", tmp_path) == {}
+
+
+def test_one_status_page_replica_in_prod_is_a_policy_problem() -> None:
+    plan = record_program("prod", PROD, {"incident-response:statuspageReplicas": "1"})
+    assert check_policies(plan.resources, "prod") == [
+        "[statuspage-ha-in-prod] The status page Deployment 'deployment-statuspage' runs 1 "
+        "replica(s) in prod; it needs at least 2 (with PostgreSQL) so it stays up during an "
+        "incident."
+    ]
+    assert check_policies(plan.resources, "dev") == []
