@@ -1,6 +1,6 @@
 """Alert thresholds, Alertmanager timings and per-service alert signals, as people write them.
 
-Thresholds default to the example org's values (docs/alerting.md in the issue): page when a
+Thresholds default to the example org's values (issue 3): page when a
 service is down for 2 min, errors above 10 %, latency above 5 s, any sustained database
 connection or payment failures; warn on errors above 5 %, latency above 3 s, CPU or memory
 above 80 %, disk free under 20 %. The 99.9 % availability target drives the multi-window
