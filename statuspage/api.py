@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
@@ -61,6 +61,4 @@ class ComponentOverride(_Body):
 
 
 def as_utc(moment: datetime) -> datetime:
-    from datetime import UTC
-
     return moment.astimezone(UTC)

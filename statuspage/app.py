@@ -21,9 +21,9 @@ from starlette.routing import Route
 from statuspage import api, cache
 from statuspage.alertmanager import PayloadError, parse_notification
 from statuspage.config import load_config
-from statuspage.render import _incident as incident_json
+from statuspage.render import incident_document
 from statuspage.service import StatusService
-from statuspage.store import Conflict, NotFound
+from statuspage.store import DEFAULT_DATABASE_URL, Conflict, NotFound
 
 log = logging.getLogger("statuspage.http")
 B = TypeVar("B", bound=BaseModel)
@@ -103,7 +103,7 @@ def build_app(service: StatusService) -> cache.FastPath:
     async def incident_response(incident_id: str, kind: str, status: int = 200) -> Response:
         inc = await run_in_threadpool(store.get_incident, incident_id, kind)
         view = await run_in_threadpool(store.read_view)
-        return JSONResponse(incident_json(service.config, view, inc), status_code=status)
+        return JSONResponse(incident_document(service.config, view, inc), status_code=status)
 
     async def alertmanager(request: Request) -> Response:
         payload = await _json(request, limit)
@@ -254,7 +254,6 @@ def build_app(service: StatusService) -> cache.FastPath:
 
 def service_from_env() -> StatusService:
     """Settings for a server process: the config path and secrets come from the environment."""
-    from statuspage.store import DEFAULT_DATABASE_URL
 
     config = load_config(os.environ["STATUSPAGE_CONFIG"])
     return StatusService(

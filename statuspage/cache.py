@@ -108,7 +108,7 @@ def _entry(
     )
 
 
-def _matches(header: bytes, etag: bytes) -> bool:
+def etag_matches(header: bytes, etag: bytes) -> bool:
     if header.strip() == b"*":
         return True
     return any(tag.strip().removeprefix(b"W/") == etag for tag in header.split(b","))
@@ -131,7 +131,7 @@ class FastPath:
                         validator = value
                     elif name == b"accept-encoding" and entry.gzip and b"gzip" in value:
                         entry = entry.gzip
-                if validator is not None and _matches(validator, entry.etag):
+                if validator is not None and etag_matches(validator, entry.etag):
                     await send(entry.not_modified)
                     await send({"type": "http.response.body", "body": b""})
                     return

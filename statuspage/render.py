@@ -115,7 +115,7 @@ def _components(config: StatusPageConfig, view: PageView) -> list[dict[str, Any]
     return out
 
 
-def _incident(config: StatusPageConfig, view: PageView, inc: Incident) -> dict[str, Any]:
+def incident_document(config: StatusPageConfig, view: PageView, inc: Incident) -> dict[str, Any]:
     components = [c for c in _components(config, view) if c["id"] in inc.components]
     status = inc.status_at(view.now)
     data: dict[str, Any] = {
@@ -171,7 +171,7 @@ def api_documents(config: StatusPageConfig, view: PageView) -> dict[str, Any]:
     components = _components(config, view)
 
     def incidents(items: list[Incident]) -> list[dict[str, Any]]:
-        return [_incident(config, view, i) for i in items]
+        return [incident_document(config, view, i) for i in items]
 
     unresolved = incidents(view.unresolved_incidents())
     upcoming = incidents(view.maintenances_with_status("scheduled"))

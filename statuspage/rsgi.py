@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 
 from statuspage.app import build_app, service_from_env
-from statuspage.cache import FastPath, Message, _matches
+from statuspage.cache import FastPath, Message, etag_matches
 from statuspage.service import StatusService
 
 
@@ -43,7 +43,7 @@ class RsgiApp:
                 if entry.gzip is not None and "gzip" in headers.get("accept-encoding", ""):
                     entry = entry.gzip
                 validator = headers.get("if-none-match")
-                if validator is not None and _matches(validator.encode("latin-1"), entry.etag):
+                if validator is not None and etag_matches(validator.encode("latin-1"), entry.etag):
                     protocol.response_empty(304, entry.rsgi_not_modified)
                 else:
                     protocol.response_bytes(200, entry.rsgi_headers, entry.body)

@@ -153,7 +153,7 @@ class Store:
         with self.engine.connect() as conn:
             incidents = self._incidents(conn, "incident", limit=50)
             maintenances = self._incidents(conn, "maintenance", limit=50)
-            components = self._component_states(conn, now, maintenances)
+            components = self._component_states(conn, now)
             first_day = (now - timedelta(days=89)).date().isoformat()
             uptime: dict[str, dict[date, UptimeDay]] = {}
             for row in conn.execute(
@@ -192,6 +192,9 @@ class Store:
                 )
                 if r.id not in ids
             ]
+        return self._with_updates(conn, rows)
+
+    def _with_updates(self, conn: Connection, rows: list[Row[Any]]) -> list[Incident]:
         updates: dict[str, list[IncidentUpdate]] = {}
         if rows:
             upd = schema.incident_update
@@ -212,13 +215,22 @@ class Store:
                 )
         return [_incident(r, updates.get(r.id, [])) for r in rows]
 
-    def _component_states(
-        self, conn: Connection, now: datetime, maintenances: list[Incident] | None = None
-    ) -> dict[str, ComponentState]:
-        if maintenances is None:
-            maintenances = self._incidents(conn, "maintenance", limit=50)
+    def _component_states(self, conn: Connection, now: datetime) -> dict[str, ComponentState]:
+        table = schema.incident
+        windows = conn.execute(
+            select(table).where(
+                and_(
+                    table.c.kind == "maintenance",
+                    table.c.scheduled_for <= now,
+                    table.c.scheduled_until > now,
+                )
+            )
+        )
         in_maintenance = {
-            c for m in maintenances if m.status_at(now) == "in_progress" for c in m.components
+            c
+            for m in (_incident(r, []) for r in windows)
+            if m.status_at(now) == "in_progress"
+            for c in m.components
         }
         alert_status: dict[str, list[str]] = {}
         critical: str = self.config.alertmanager.critical_status
@@ -478,12 +490,14 @@ class Store:
             raise NotFound(f"unknown component(s): {', '.join(unknown)}")
 
     def get_incident(self, incident_id: str, kind: str = "incident") -> Incident:
+        table = schema.incident
         with self.engine.connect() as conn:
-            found = self._get(conn, incident_id, kind)
-            for i in self._incidents(conn, kind, limit=10_000):
-                if i.id == found.id:
-                    return i
-        return found
+            row = conn.execute(
+                select(table).where(and_(table.c.id == incident_id, table.c.kind == kind))
+            ).first()
+            if row is None:
+                raise NotFound(f"no {kind} with id {incident_id!r}")
+            return self._with_updates(conn, [row])[0]
 
     def create_incident(
         self,

@@ -41,26 +41,25 @@ components:
   - {id: db, name: Customer database, services: [postgres]}
 YAML
 
-start_service() {  # $1 = server, prints the port
-  local port; port=$(free_port)
+start_service() {  # $1 = server; sets PORT (no subshell, so the pid lands in PIDS)
+  PORT=$(free_port)
   STATUSPAGE_DATABASE_URL="sqlite:///$WORK/$1.db" STATUSPAGE_API_TOKEN=bench \
     "$PY" -m statuspage serve --config "$WORK/statuspage.yaml" --host 127.0.0.1 \
-    --port "$port" --server "$1" >"$WORK/$1.log" 2>&1 &
+    --port "$PORT" --server "$1" >"$WORK/$1.log" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 100); do
-    curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && { echo "$port"; return; }
+    curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
     sleep 0.1
   done
-  echo "the $1 server did not start; log:" >&2; cat "$WORK/$1.log" >&2; exit 1
+  curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null || {
+    echo "the $1 server did not start; log:" >&2; cat "$WORK/$1.log" >&2; exit 1; }
+  # An open incident makes the page realistic (and larger than an all-green page).
+  curl -fs -XPOST -H 'authorization: Bearer bench' "http://127.0.0.1:$PORT/api/v1/incidents" \
+    -d '{"name":"Elevated error rates","body":"We are investigating.","components":["api"],"impact":"major"}' >/dev/null
 }
 
-GRANIAN=$(start_service granian)
-# An open incident makes the page realistic (and larger than an all-green page).
-curl -fs -XPOST -H 'authorization: Bearer bench' "http://127.0.0.1:$GRANIAN/api/v1/incidents" \
-  -d '{"name":"Elevated error rates","body":"We are investigating.","components":["api"],"impact":"major"}' >/dev/null
-UVICORN=$(start_service uvicorn)
-curl -fs -XPOST -H 'authorization: Bearer bench' "http://127.0.0.1:$UVICORN/api/v1/incidents" \
-  -d '{"name":"Elevated error rates","body":"We are investigating.","components":["api"],"impact":"major"}' >/dev/null
+start_service granian; GRANIAN=$PORT
+start_service uvicorn; UVICORN=$PORT
 
 chmod 755 "$WORK"
 mkdir -p "$WORK/www/api/v2"
@@ -84,11 +83,18 @@ mkdir -p "$WORK/tmp"; chmod -R a+rX "$WORK/www"
 nginx -c "$WORK/nginx.conf" -e "$WORK/nginx-error.log"
 sleep 0.3
 
+BARE=$(free_port)
+BENCH_WWW="$WORK/www" "$ROOT/.venv/bin/granian" --interface rsgi --host 127.0.0.1 --port "$BARE" \
+  --workers 1 --no-ws --http 1 --working-dir "$ROOT/bench/statuspage" bare_rsgi:app \
+  >"$WORK/bare.log" 2>&1 &
+PIDS+=($!)
+sleep 1.5
+
 RESULTS="$WORK/results.tsv"
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 for round in $(seq "$ROUNDS"); do
 for path in / /api/v2/summary.json; do
-  for target in "nginx:$NGINX" "granian:$GRANIAN" "uvicorn:$UVICORN"; do
+  for target in "nginx:$NGINX" "granian:$GRANIAN" "uvicorn:$UVICORN" "bare:$BARE"; do
     name=${target%%:*}; port=${target##*:}
     echo "==> round $round: $name $path" >&2
     wrk "${WRK_ARGS[@]}" "http://127.0.0.1:$port$path" >"$WORK/wrk.out"
@@ -148,16 +154,19 @@ lines = [
     "page; nginx (`worker_processes 1`, access log off) serves the very same bytes, fetched",
     "from the service, as static files. Each cell is the median over the rounds; a ratio is",
     "the median of each round's service / nginx. The aim: >= 0.5 for requests/s, <= 2.0 for p99.",
+    "The last row of each path is a bare RSGI app on granian returning the same bytes from a",
+    "dict (`bench/statuspage/bare_rsgi.py`): the most Python on granian can do here.",
     "",
     "| Path | Server | Requests/s | p99 (ms) | req/s vs nginx | p99 vs nginx |",
     "| --- | --- | ---: | ---: | ---: | ---: |",
 ]
 for path in ["/", "/api/v2/summary.json"]:
-    for name in ["nginx", "granian", "uvicorn"]:
+    for name in ["nginx", "granian", "uvicorn", "bare"]:
         rps, p99 = median_of(name, path, 2), median_of(name, path, 3)
         errors = "; ".join(sorted({r[4] for r in runs[(name, path)] if len(r) > 4 and r[4]}))
         label = {"nginx": "nginx (static files)", "granian": "statuspage, granian (default)",
-                 "uvicorn": "statuspage, uvicorn"}[name]
+                 "uvicorn": "statuspage, uvicorn",
+                 "bare": "bare RSGI app on granian (ceiling)"}[name]
         note = f" ({errors})" if errors else ""
         lines.append(
             f"| `{path}` | {label}{note} | {rps:,.0f} | {p99:.2f} | {median_ratio(name, path, 2):.2f} | {median_ratio(name, path, 3):.2f} |"
