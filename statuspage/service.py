@@ -186,8 +186,12 @@ class StatusService:
             await asyncio.to_thread(self.refresh, stale)
 
     async def _leader_loop(self) -> None:
+        pruned_at = 0.0
         while True:
             try:
+                if self._check_tasks and time.monotonic() - pruned_at > 3600:
+                    await asyncio.to_thread(self.store.prune_alerts)
+                    pruned_at = time.monotonic()
                 if not self._check_tasks:
                     if await asyncio.to_thread(self.leadership.try_acquire):
                         log.info("this replica runs the checks and publishes the copy")

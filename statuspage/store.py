@@ -23,6 +23,7 @@ from sqlalchemy import (
     Row,
     and_,
     create_engine,
+    delete,
     event,
     insert,
     select,
@@ -608,6 +609,20 @@ class Store:
             )
             if status is None:
                 self._reconcile(conn, now)
+
+    def prune_alerts(self, older_than: timedelta = timedelta(days=30)) -> int:
+        """Forget resolved alerts long past any resend. Alertmanager stops resending a
+        resolved alert within minutes; 30 days is far beyond any replay."""
+        cutoff = datetime.now(UTC) - older_than
+        table = schema.alert
+        with self._lock, self.engine.begin() as conn:
+            return int(
+                conn.execute(
+                    delete(table).where(
+                        and_(table.c.status == "resolved", table.c.updated_at < cutoff)
+                    )
+                ).rowcount
+            )
 
     # ---- checks --------------------------------------------------------------------------
 

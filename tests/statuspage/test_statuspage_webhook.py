@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from live_service import Live, alert, notification
 
+from statuspage.alertmanager import parse_notification
+
 HOOK = "/api/v1/alertmanager"
 
 
@@ -222,3 +224,18 @@ def test_updates_carry_the_affected_components(live: Live) -> None:
         }
     ]
     assert datetime.fromisoformat(update["created_at"]) > datetime.now(UTC) - timedelta(minutes=1)
+
+
+def test_old_resolved_alerts_are_pruned_but_recent_ones_kept(live: Live) -> None:
+    store = live.service.store
+    long_ago = datetime.now(UTC) - timedelta(days=40)
+    store.apply_alerts(
+        parse_notification(
+            notification(alert(), alert("resolved", fingerprint="old")), live.service.config
+        )[0],
+        now=long_ago,
+    )
+    store.apply_alerts(parse_notification(notification(alert("resolved")), live.service.config)[0])
+    assert store.prune_alerts() == 1  # only "old": "f1" was touched just now
+    live.service.refresh(force=True)
+    assert live.post(HOOK, notification(alert())).json()["stale"] == 1  # f1 still remembered
