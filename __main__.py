@@ -13,7 +13,7 @@ stack = pulumi.get_stack()
 org = load_config(Path(config.get("configFile") or f"config/{stack}.yaml"))
 settings = StackSettings(
     stack=stack,
-    secrets={key: value for key in SECRET_KEYS if (value := config.get_secret(key)) is not None},
+    secrets={key: secret for key in SECRET_KEYS if (secret := config.get_secret(key)) is not None},
     values={key: value for key in DEFAULTS if (value := config.get(key)) is not None},
 )
 incident_response = IncidentResponse(org.org.name.lower(), IncidentResponseArgs(org, settings))

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from irctl.plan import Plan, record_program
+from irctl.stacks import stack_settings
 from orgconfig.model import OrgConfig
 
 
@@ -38,7 +39,7 @@ def writers() -> list[Writer]:
 
 def render(org: OrgConfig, stack: str, config_file: Path, out: Path) -> Rendered:
     out.mkdir(parents=True, exist_ok=True)
-    plan = record_program(stack, config_file.resolve())
+    plan = record_program(stack, config_file.resolve(), stack_settings(stack))
     result = Rendered(out, plan)
     for write in writers():
         result.files.extend(write(org, plan, out))

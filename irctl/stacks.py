@@ -34,3 +34,22 @@ def config_file_for(stack: str, config: Path | None = None, root: Path = ROOT) -
             f"(stacks with a config: {', '.join(known) or 'none'}); pass --config FILE"
         )
     return default
+
+
+def stack_settings(stack: str, root: Path = ROOT) -> dict[str, str]:
+    """The plain (non-secret) `incident-response:*` settings of Pulumi.<stack>.yaml, so the
+    offline render sees the replicas, images and issuer the stack really deploys."""
+    stack_file = root / f"Pulumi.{stack}.yaml"
+    if not stack_file.exists():
+        return {}
+    data = yaml.safe_load(stack_file.read_text()) or {}
+    settings = {}
+    for key, value in (data.get("config") or {}).items():
+        if not str(key).startswith("incident-response:") or key.endswith(":configFile"):
+            continue
+        if isinstance(value, bool):
+            settings[str(key)] = str(value).lower()
+        elif isinstance(value, str | int | float):
+            settings[str(key)] = str(value)
+        # {"secure": ...}: an encrypted secret; the render uses placeholders for those
+    return settings

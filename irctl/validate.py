@@ -19,7 +19,7 @@ import typer
 import yaml
 
 from irctl.common import ConfigOption, StackOption, console, err, fail
-from irctl.stacks import ROOT, StackError, config_file_for
+from irctl.stacks import StackError, config_file_for, stack_settings
 from orgconfig.load import ConfigError, load_config
 from orgconfig.model import OrgConfig
 
@@ -203,25 +203,6 @@ def check_policies(resources: list[Any], stack: str) -> list[str]:
 
 def _version_key(version: str) -> list[int]:
     return [int(part) for part in version.split(".")]
-
-
-def stack_settings(stack: str, root: Path = ROOT) -> dict[str, str]:
-    """The plain (non-secret) `incident-response:*` settings of Pulumi.<stack>.yaml, so the
-    offline render sees the replicas, images and issuer the stack really deploys."""
-    stack_file = root / f"Pulumi.{stack}.yaml"
-    if not stack_file.exists():
-        return {}
-    data = yaml.safe_load(stack_file.read_text()) or {}
-    settings = {}
-    for key, value in (data.get("config") or {}).items():
-        if not str(key).startswith("incident-response:") or key.endswith(":configFile"):
-            continue
-        if isinstance(value, bool):
-            settings[str(key)] = str(value).lower()
-        elif isinstance(value, str | int | float):
-            settings[str(key)] = str(value)
-        # {"secure": ...}: an encrypted secret; the render uses placeholders for those
-    return settings
 
 
 def kubernetes_version_for(stack: str) -> str:
