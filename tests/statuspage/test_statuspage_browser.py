@@ -100,5 +100,15 @@ def test_page_in_chromium(live: Live, tmp_path: Path) -> None:
             phone.goto(live.url + "/")
             width = phone.evaluate("document.documentElement.scrollWidth")
             assert width <= 375, "the page scrolls sideways on a phone"
+
+            dark = browser.new_page(color_scheme="dark")
+            dark.goto(live.url + "/")
+            background = dark.evaluate("getComputedStyle(document.body).backgroundColor")
+            assert background == "rgb(13, 17, 23)"
+
+            no_js = browser.new_context(java_script_enabled=False).new_page()
+            no_js.goto(live.url + "/")
+            texts = no_js.locator("[data-component] .status-text").all_inner_texts()
+            assert texts == ["Major outage", "Degraded performance", "Operational"]
         finally:
             browser.close()
