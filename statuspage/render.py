@@ -334,7 +334,7 @@ def _feed(config: StatusPageConfig, view: PageView) -> bytes:
     entries = sorted(view.incidents + view.maintenances, key=lambda i: i.updated_at, reverse=True)
     host = urlsplit(config.page.url).hostname or config.page.id
     return (
-        _env.get_template("history.atom")
+        _env.get_template("history.atom.j2")
         .render(
             page=config.page,
             entries=entries[:50],

@@ -1,0 +1,1 @@
+"""Jinja templates of the page, the history and the feed (package data)."""
