@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 
-from statuspage.config import ConfigError, load_config
+from statuspage.config import ConfigError, StatusPageConfig, load_config
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,6 +41,10 @@ def main(argv: list[str] | None = None) -> int:
         count = sum(1 for _ in config.all_components())
         print(f"{args.config}: ok ({count} components)")
         return 0
+    problem = _prepare_database(config)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 1
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # The server imports the app in its own worker: hand it the config path by environment.
     os.environ["STATUSPAGE_CONFIG"] = os.path.abspath(args.config)
@@ -72,6 +76,34 @@ def main(argv: list[str] | None = None) -> int:
             access_log=False,
         )
     return 0
+
+
+def _prepare_database(config: StatusPageConfig) -> str | None:
+    """Migrate before the server starts, so a bad URL is one readable line, not a worker's
+    traceback; returns what went wrong."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from statuspage.migrations import SchemaTooNew
+    from statuspage.store import DEFAULT_DATABASE_URL, Store, normalise_url
+
+    url = os.environ.get("STATUSPAGE_DATABASE_URL") or DEFAULT_DATABASE_URL
+    try:
+        shown = make_url(normalise_url(url)).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "STATUSPAGE_DATABASE_URL is not a database URL (sqlite:///FILE or postgresql://...)"
+    try:
+        store = Store(url, config)
+        try:
+            store.migrate()
+        finally:
+            store.dispose()
+    except SchemaTooNew as exc:
+        return str(exc)
+    except (SQLAlchemyError, ImportError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return f"cannot use the database {shown}: {reason}"
+    return None
 
 
 if __name__ == "__main__":

@@ -94,3 +94,17 @@ def test_cli_reports_errors_without_a_traceback(
     assert main(["serve", "--config", str(tmp_path / "missing.yaml")]) == 2
     assert "cannot read the config file" in capsys.readouterr().err
     assert main(["check-config", str(EXAMPLE)]) == 0
+
+
+def test_serve_reports_an_unusable_database_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("STATUSPAGE_DATABASE_URL", "sqlite:////nonexistent/dir/status.db")
+    assert main(["serve", "--config", str(EXAMPLE)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: cannot use the database sqlite:////nonexistent/dir/status.db")
+    assert "Traceback" not in err
+    monkeypatch.setenv("STATUSPAGE_DATABASE_URL", "postgresql://u:hunter2@127.0.0.1:1/db")
+    assert main(["serve", "--config", str(EXAMPLE)]) == 1
+    err = capsys.readouterr().err
+    assert "u:***@127.0.0.1:1/db" in err and "hunter2" not in err
