@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
 import postgres_server
 import psycopg
 import pytest
-from live_service import Live, free_port, make_config, start_service
+from live_service import Live, free_port, make_config, require, start_service
 
 
 @pytest.fixture(scope="session")
@@ -23,15 +22,6 @@ def live(shared_live: Live) -> Live:
     """The real service, on a real socket, with an empty page."""
     shared_live.reset()
     return shared_live
-
-
-def require(what: str, present: bool) -> None:
-    """Missing tools skip locally but fail in CI, so CI can never pass by skipping."""
-    if present:
-        return
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{what} is required when CI=true")
-    pytest.skip(f"{what} is not installed")
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from sqlalchemy import delete, update
 
@@ -170,3 +172,12 @@ def notification(*alerts: dict[str, Any], status: str | None = None) -> dict[str
         "externalURL": "http://alertmanager:9093",
         "alerts": list(alerts),
     }
+
+
+def require(what: str, present: bool) -> None:
+    """Missing tools skip locally but fail in CI, so CI can never pass by skipping."""
+    if present:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{what} is required when CI=true")
+    pytest.skip(f"{what} is not installed")

@@ -7,8 +7,7 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from conftest import require
-from live_service import Live, alert, notification
+from live_service import Live, alert, notification, require
 from sqlalchemy import insert
 
 from statuspage import schema

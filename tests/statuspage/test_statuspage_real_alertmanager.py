@@ -13,8 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from conftest import require
-from live_service import TOKEN, Live, free_port
+from live_service import TOKEN, Live, free_port, require
 
 BINARY = "prometheus-alertmanager"
 
