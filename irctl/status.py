@@ -14,6 +14,7 @@ import httpx
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 console = Console()
 err = Console(stderr=True)
@@ -124,6 +125,25 @@ def _aware(value: str, option: str) -> str:
     if moment.tzinfo is None:
         fail(f"{option} {value!r} has no time zone; add Z or an offset like +02:00")
     return moment.isoformat()
+
+
+@app.command("show")
+def show(url: UrlOption) -> None:
+    """What customers see now: overall status, components, open incidents (no token)."""
+    try:
+        response = httpx.get(url.rstrip("/") + "/api/v2/summary.json", timeout=15)
+        response.raise_for_status()
+        summary = response.json()
+    except (httpx.HTTPError, ValueError) as exc:
+        fail(f"cannot read {url}/api/v2/summary.json: {exc}")
+    console.print(f"[bold]{escape(summary['status']['description'])}[/]", highlight=False)
+    table = Table("component", "status", box=None)
+    for component in summary["components"]:
+        name = component["name"] if component["group"] else f"  {component['name']}"
+        table.add_row(escape(name), component["status"].replace("_", " "))
+    console.print(table)
+    for incident in summary["incidents"]:
+        _print_incident(incident)
 
 
 @incident_app.command("create")

@@ -112,3 +112,15 @@ def test_errors_are_readable(live: Live, env: dict[str, str]) -> None:
     missing = runner.invoke(app, ["incident", "resolve", "nope"], env=env)
     assert missing.exit_code == 1 and "404" in missing.output
     assert "Traceback" not in wrong.output + naive.output + missing.output
+
+
+def test_show_prints_what_customers_see(live: Live, env: dict[str, str]) -> None:
+    live.put("/api/v1/components/web/override", {"status": "partial_outage"})
+    live.post(
+        "/api/v1/incidents", {"name": "Slow logins", "body": "Looking.", "components": ["web"]}
+    )
+    result = runner.invoke(app, ["show"], env={"STATUSPAGE_URL": live.url})
+    assert result.exit_code == 0, result.output
+    assert "Partial System Outage" in result.output
+    assert "Web app" in result.output and "partial outage" in result.output
+    assert "investigating: Slow logins" in result.output
