@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +23,11 @@ ARGS = [
     "--no-first-run",
 ]
 XSS = '<script>window.__injected = true</script><img src=x onerror="window.__injected=true">'
-SCREENSHOT = Path(__file__).parents[2] / "docs" / "screenshots" / "statuspage.png"
+# Every run leaves its screenshot in out/ (git-ignored) for a person to look at; the copy in
+# docs/screenshots/ is refreshed on purpose with UPDATE_SCREENSHOTS=1, so tests keep the tree clean.
+ROOT = Path(__file__).parents[2]
+SCREENSHOT = ROOT / "out" / "screenshots" / "statuspage.png"
+DOCS_SCREENSHOT = ROOT / "docs" / "screenshots" / "statuspage.png"
 
 
 def _seed_uptime(live: Live) -> None:
@@ -94,6 +99,8 @@ def test_page_in_chromium(live: Live, tmp_path: Path) -> None:
             assert local.stat().st_size > 10_000
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             SCREENSHOT.write_bytes(local.read_bytes())
+            if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+                DOCS_SCREENSHOT.write_bytes(local.read_bytes())
 
             phone = browser.new_page(viewport={"width": 375, "height": 800})
             phone.goto(live.url + "/")
