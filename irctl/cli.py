@@ -11,8 +11,10 @@ import typer
 
 from irctl import alerting, oncall_cmd
 from irctl import diff as diff_cmd  # issue 5
+from irctl import status as status_cmd  # issue 4
 from irctl import validate as validate_cmd  # issue 5
 from irctl.common import ConfigOption, StackOption, console, err, fail, load_org
+from irctl.learning import calendar_command, metrics_command, postmortem_app
 from orgconfig.schema import SCHEMA_PATH, schema_text
 from sandbox import cli as sandbox_cli  # issue 6
 
@@ -20,11 +22,16 @@ app = typer.Typer(
     help="Incident response as code: on-call, alert routing, status page, learning.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
     add_completion=False,
 )
 app.add_typer(oncall_cmd.app, name="oncall")
 config_app = typer.Typer(help="The org config file and its JSON Schema.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+app.command("metrics")(metrics_command)
+app.add_typer(postmortem_app, name="postmortem")
+app.command("calendar")(calendar_command)
+app.add_typer(status_cmd.app, name="status")  # issue 4
 app.add_typer(alerting.app, name="alerts")  # issue 3
 app.command("page-test")(alerting.page_test)  # issue 3
 sandbox_cli.register(app)  # issue 6: sandbox, drill
@@ -36,7 +43,9 @@ app.command("diff")(diff_cmd.diff_command)  # issue 5
 def render(
     stack: StackOption = "prod",
     config: ConfigOption = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out/prod"),
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output folder (default: out/<stack>).")
+    ] = None,
 ) -> None:
     """Run the Pulumi program offline under a recording mock engine and write plan.json and
     every rendered artifact (secrets replaced by placeholders) into --out."""
@@ -44,7 +53,7 @@ def render(
 
     org, path = load_org(stack, config)
     console.print(f"rendering stack [bold]{stack}[/] from {path} ...")
-    result = do_render(org, stack, path, out)
+    result = do_render(org, stack, path, out or Path("out") / stack)
     console.print(f"{len(result.plan.resources)} resources planned; wrote:")
     for file in result.files:
         console.print(f"  {file}")
