@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import sys
 import time
 from pathlib import Path
 from types import FrameType
@@ -125,14 +124,14 @@ def _self_test(org: object, folder: Path) -> None:
 
     with tempfile.TemporaryDirectory(prefix="irctl-selftest-") as scratch:
         try:
-            outcomes = run_self_test(org, Path(scratch), say)
+            result = run_self_test(org, Path(scratch), say)
         except MissingBinary as exc:
             fail(str(exc), 3)
         except ProcessFailed as exc:
             print(f"error: {exc}\n0 passed, 1 failed", flush=True)
             raise typer.Exit(1) from None
-        failed = report(org, outcomes, lambda line: print(line, flush=True))
-    print(f"self-test took {time.monotonic() - started:.0f} s", file=sys.stderr)
+        result.elapsed_seconds = time.monotonic() - started
+        failed = report(org, result, lambda line: print(line, flush=True))
     if failed:
         raise typer.Exit(1)
 

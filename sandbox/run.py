@@ -129,12 +129,19 @@ class Sandbox:
             s3=f"{loopback}:{free_port()}" if self.options.with_s3 else "",
         )
         self.addresses = addresses
+        # Everything starts at once; readiness is awaited afterwards. The status page's S3
+        # copy retries with a back-off, so the bucket may appear a moment after it starts.
         if self.options.with_s3:
-            self._start_s3(binaries["moto_server"], addresses)
+            port = wiring.hostport(addresses.s3).rsplit(":", 1)[1]
+            self.supervisor.spawn(
+                "s3", [binaries["moto_server"], "-H", "127.0.0.1", "-p", port], env=S3_CREDENTIALS
+            )
         if self.options.with_statuspage:
             self._start_statuspage(addresses)
         self._start_alertmanager(binaries["prometheus-alertmanager"], addresses)
         self._start_prometheus(binaries["prometheus"], addresses)
+        if self.options.with_s3:
+            self._create_bucket(addresses)
         self._wait_ready(addresses)
         self.started_at = datetime.now(UTC)
         self._write_state(addresses)
@@ -159,10 +166,8 @@ class Sandbox:
 
     # ------------------------------------------------------------------ the parts
 
-    def _start_s3(self, moto: str, addresses: wiring.Addresses) -> None:
-        port = wiring.hostport(addresses.s3).rsplit(":", 1)[1]
-        self.supervisor.spawn("s3", [moto, "-H", "127.0.0.1", "-p", port], env=S3_CREDENTIALS)
-        _wait_http(f"{addresses.s3}/", "the S3 server (moto)", self.supervisor)
+    def _create_bucket(self, addresses: wiring.Addresses) -> None:
+        _wait_http(f"{addresses.s3}/", "the S3 server (moto)", self.supervisor, "s3")
         page = self.org.status_page
         if page is not None and page.s3_copy is not None:
             import boto3
@@ -241,10 +246,14 @@ class Sandbox:
         )  # fmt: skip
 
     def _wait_ready(self, addresses: wiring.Addresses) -> None:
-        _wait_http(f"{addresses.alertmanager}/-/ready", "Alertmanager", self.supervisor)
-        _wait_http(f"{addresses.prometheus}/-/ready", "Prometheus", self.supervisor)
+        _wait_http(
+            f"{addresses.alertmanager}/-/ready", "Alertmanager", self.supervisor, "alertmanager"
+        )
+        _wait_http(f"{addresses.prometheus}/-/ready", "Prometheus", self.supervisor, "prometheus")
         if self.options.with_statuspage:
-            _wait_http(f"{addresses.statuspage}/healthz", "the status page", self.supervisor)
+            _wait_http(
+                f"{addresses.statuspage}/healthz", "the status page", self.supervisor, "statuspage"
+            )
 
     def _write_state(self, addresses: wiring.Addresses) -> None:
         state = {
@@ -295,7 +304,7 @@ def running_state(run_dir: Path) -> dict[str, Any]:
     return state
 
 
-def _wait_http(url: str, what: str, supervisor: Supervisor) -> None:
+def _wait_http(url: str, what: str, supervisor: Supervisor, child: str | None = None) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     last = ""
     while time.monotonic() < deadline:
@@ -304,12 +313,14 @@ def _wait_http(url: str, what: str, supervisor: Supervisor) -> None:
             response = httpx.get(url, timeout=2)
             if response.status_code < 500:
                 return
-            last = f"HTTP {response.status_code}"
+            last = f"HTTP {response.status_code}: {response.text.strip()[:200]}"
         except httpx.HTTPError as exc:
             last = type(exc).__name__
         time.sleep(0.1)
+    tail = next((c.log_tail() for c in supervisor.children if c.name == child), "")
     raise ProcessFailed(
         f"{what} was not ready at {url} within {READY_TIMEOUT_SECONDS:g} s ({last})"
+        + (f"; last lines of its log:\n{tail}" if tail else "")
     )
 
 

@@ -55,6 +55,14 @@ class Outcome:
         return not self.failures
 
 
+@dataclass
+class SelfTest:
+    outcomes: list[Outcome]
+    # Checks that belong to no scenario: name -> failure (None when it passed).
+    checks: dict[str, str | None] = field(default_factory=dict)
+    elapsed_seconds: float | None = None
+
+
 def control(demo_url: str, service: str, fault: dict[str, object], *, remove: bool = False) -> None:
     """Inject a fault into a service of the demo app, or with `remove` take exactly that
     fault away again (other faults of the same service stay)."""
@@ -104,9 +112,10 @@ def run_self_test(
     *,
     deadline_seconds: float = 170.0,
     scenarios: tuple[Scenario, ...] = SCENARIOS,
-) -> list[Outcome]:
+) -> SelfTest:
     started = time.monotonic()
     outcomes = [Outcome(sc) for sc in scenarios]
+    result = SelfTest(outcomes)
     sandbox = Sandbox(org, SandboxOptions(run_dir=run_dir))
     try:
         addresses = sandbox.start()
@@ -119,9 +128,13 @@ def run_self_test(
         _follow(org, sandbox, observer, outcomes, started + deadline_seconds, say)
         _final_checks(org, observer, outcomes, started + deadline_seconds + 10, say)
         observer.close()
+        beats = httpx.get(f"{addresses.slack}/_sink/messages", timeout=5).json()["heartbeats"]
+        result.checks["Watchdog reached the dead man's switch"] = (
+            None if beats else "no heartbeat arrived: the Watchdog route is broken"
+        )
     finally:
         sandbox.stop()
-    return outcomes
+    return result
 
 
 def _wait_for_baseline(observer: LoopObserver, prometheus: str, say: Say) -> None:
@@ -239,17 +252,23 @@ def observer_key(observer: LoopObserver, service: str) -> str | None:
     return next((k for k, s in observer.service_of_key.items() if s == service), None)
 
 
-def report(org: OrgConfig, outcomes: list[Outcome], say: Say) -> int:
-    """Print one line per scenario and the summary line; returns the number of failures."""
+def report(org: OrgConfig, result: SelfTest, say: Say) -> int:
+    """Print one line per scenario and check, then the summary line; returns the failures."""
     say("")
-    say(f"{'scenario':<20} {'service':<10} {'alert':<27} {'for':>5} {'to page':>8}  result")
-    for o in outcomes:
+    say(f"{'scenario':<19} {'service':<10} {'alert':<37} {'for':>4} {'to page':>8}  result")
+    for o in result.outcomes:
         sc = o.scenario
         hold = f"{for_duration(org, sc).total_seconds():.0f}s"
         latency = f"{o.latency_seconds:.1f}s" if o.latency_seconds is not None else "-"
         verdict = "ok" if o.passed else "FAILED: " + "; ".join(o.failures)
-        say(f"{sc.name:<20} {sc.service:<10} {sc.alert + '/' + sc.severity:<27} {hold:>5} "
+        say(f"{sc.name:<19} {sc.service:<10} {sc.alert + '/' + sc.severity:<37} {hold:>4} "
             f"{latency:>8}  {verdict}")  # fmt: skip
-    failed = sum(not o.passed for o in outcomes)
-    say(f"{len(outcomes) - failed} passed, {failed} failed")
+    for name, failure in result.checks.items():
+        say(f"{name:<82}  {'ok' if failure is None else 'FAILED: ' + failure}")
+    failed = sum(not o.passed for o in result.outcomes)
+    failed += sum(failure is not None for failure in result.checks.values())
+    total = len(result.outcomes) + len(result.checks)
+    if result.elapsed_seconds is not None:
+        say(f"self-test took {result.elapsed_seconds:.0f} s")
+    say(f"{total - failed} passed, {failed} failed")
     return failed
