@@ -9,6 +9,7 @@ from types import FrameType
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from irctl.common import ConfigOption, console, err, fail, load_org
 
@@ -102,7 +103,8 @@ def _live_log(box: object) -> None:
             box.supervisor.check_alive()
             for event in observer.poll():
                 console.print(
-                    f"{event.at:%H:%M:%S} [{style[event.kind]}]{event.text}[/]", highlight=False
+                    f"{event.at:%H:%M:%S} [{style[event.kind]}]{escape(event.text)}[/]",
+                    highlight=False,
                 )
             time.sleep(1)
     finally:
@@ -176,7 +178,7 @@ def drill(
             org,
             chosen,
             run_dir or default_run_dir(),
-            lambda line: console.print(line, highlight=False),
+            lambda line: console.print(line, highlight=False, markup=False),
             service=service,
         )
     except (RuntimeError, KeyError) as exc:

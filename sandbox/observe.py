@@ -71,7 +71,7 @@ class LoopObserver:
         events = []
         for event in new:
             body = event.get("body") or {}
-            summary = (body.get("payload") or {}).get("summary", "")
+            summary = str((body.get("payload") or {}).get("summary", "")).strip()
             service = event.get("service_id") or self.service_of_key.get(event.get("routing_key"))
             at = datetime.fromisoformat(event["received_at_wall"])
             if event["accepted"]:
@@ -106,7 +106,7 @@ class LoopObserver:
                 LoopEvent(
                     "escalation",
                     datetime.now(UTC),
-                    f"PagerDuty {entry.get('summary', '')} ({incident[:60]})",
+                    f"PagerDuty {entry.get('summary', '')} ({incident[:60].strip()})",
                     service,
                     entry,
                 )

@@ -7,10 +7,11 @@ without two of them fighting over one alert (`irctl sandbox --self-test` does ex
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from oncall.escalation import rules
+from oncall.rotation import on_call_at
 from orgconfig.model import OrgConfig
 from orgconfig.units import format_duration
 
@@ -118,13 +119,20 @@ def burst(org: OrgConfig, sc: Scenario) -> float | None:
     return sc.burst_seconds
 
 
+def _who(org: OrgConfig, kind: str, ref: str) -> str:
+    if kind == "person":
+        return f"{org.person(ref).name} ({ref})"
+    now = on_call_at(org.schedule(ref), datetime.now(UTC))
+    return f"schedule {ref} (on call now: {org.person(now).name if now else 'nobody'})"
+
+
 def narrate(org: OrgConfig, sc: Scenario, service_id: str, clock_speed: float = 1.0) -> list[str]:
     """What should happen, step by step and tier by tier, in the words of a drill guide."""
     service = org.service(service_id)
     t = org.alerting.timings
     hold = format_duration(for_duration(org, sc))
     lines = [
-        f"Fault: {sc.title.lower()} ({service.name}, service {service.id}): {sc.cause}.",
+        f"Fault: {sc.title} ({service.name}, service {service.id}): {sc.cause}.",
         f"1. Prometheus sees the signal on the next scrape; {sc.alert} is pending and must "
         f"hold for {hold} (the rule's `for`).",
     ]
@@ -151,7 +159,7 @@ def narrate(org: OrgConfig, sc: Scenario, service_id: str, clock_speed: float = 
     policy = org.policy(service.escalation_policy)
     lines.append(f"4. PagerDuty escalates through {policy.name} until someone acknowledges:")
     for index, (tier, rule) in enumerate(zip(policy.tiers, rules(policy), strict=True), 1):
-        who = ", ".join(f"{target.kind} {target.ref}" for target in tier.targets)
+        who = ", ".join(_who(org, target.kind, target.ref) for target in tier.targets)
         when = "at once" if index == 1 else f"after {format_duration(tier.after)}"
         real = ""
         if index > 1 and clock_speed > 1:

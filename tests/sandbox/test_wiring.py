@@ -110,8 +110,8 @@ def test_bursts_only_where_the_rate_window_outlasts_the_for_duration(dev: OrgCon
 def test_narration_walks_the_ladder_tier_by_tier(dev: OrgConfig) -> None:
     lines = narrate(dev, scenario("db"), "database", clock_speed=60)
     text = "\n".join(lines)
-    assert "L1 at once: schedule platform-primary" in text
+    assert "L1 at once: schedule platform-primary (on call now: " in text
     assert "L2 after 15m (~15 s on the sandbox clock): schedule platform-backup" in text
-    assert "L4 after 1h (~60 s on the sandbox clock): person casey-novak" in text
+    assert "L4 after 1h (~60 s on the sandbox clock): Casey Novak (casey-novak)" in text
     warning = "\n".join(narrate(dev, scenario("cpu"), "web"))
     assert "nobody is paged" in warning
