@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from deploy.statuspage_config import statuspage_config
+from irctl.redaction import unwrap
 from orgconfig.model import OrgConfig
 
 if TYPE_CHECKING:
     from irctl.plan import Plan
 
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
 REDACTED = "REDACTED (set by pulumi from secret config)"
 KIND_ORDER = [
     "Namespace",
@@ -33,17 +33,6 @@ KIND_ORDER = [
     "NetworkPolicy",
     "Ingress",
 ]
-
-
-def _unwrap(value: Any) -> Any:
-    """Drop Pulumi's secret wrappers (only used to read key names, never values)."""
-    if isinstance(value, dict):
-        if SECRET_SIG in value:
-            return _unwrap(value.get("value"))
-        return {k: _unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unwrap(v) for v in value]
-    return value
 
 
 def _integers(value: Any) -> Any:
@@ -60,7 +49,7 @@ def _integers(value: Any) -> Any:
 def _redacted_secret(manifest: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
     keys: list[str] = []
     for field in ("data", "stringData"):
-        content = _unwrap(raw.get(field))
+        content = unwrap(raw.get(field))
         if isinstance(content, dict):
             keys.extend(content)
     out = {k: v for k, v in manifest.items() if k not in ("data", "stringData")}

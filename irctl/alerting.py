@@ -30,7 +30,8 @@ from alerts.routing import receiver_table
 from alerts.rules import rule_file
 from alerts.templates import TEMPLATE
 from irctl.common import ConfigOption, StackOption, console, err, fail, load_org
-from irctl.plan import REDACTED, SECRET_SIG, Plan
+from irctl.plan import Plan
+from irctl.redaction import REDACTED, unwrap
 from orgconfig.model import OrgConfig
 
 # Stand-in for the secret heartbeat URL in rendered files: valid, and obviously not real.
@@ -45,16 +46,6 @@ app = typer.Typer(help="Alert rules and Alertmanager routing.", no_args_is_help=
 # --------------------------------------------------------------------------- render
 
 
-def _unwrap(value: Any) -> Any:
-    if isinstance(value, dict):
-        if SECRET_SIG in value:
-            return _unwrap(value.get("value"))
-        return {k: _unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unwrap(v) for v in value]
-    return value
-
-
 def statuspage_hook(plan: Plan) -> StatusPageHook | None:
     """The status page webhook the planned AlertDelivery was given, if any."""
     for owner, outputs in plan.outputs.items():
@@ -66,7 +57,7 @@ def statuspage_hook(plan: Plan) -> StatusPageHook | None:
 def planned_rule_groups(plan: Plan) -> list[dict[str, Any]] | None:
     """The rule groups exactly as the planned PrometheusRule carries them."""
     for resource in plan.of_type(RULE_TYPE):
-        spec = _unwrap(resource.raw_inputs).get("spec") or {}
+        spec = unwrap(resource.raw_inputs).get("spec") or {}
         if "groups" in spec:
             return list(spec["groups"])
     return None

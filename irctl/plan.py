@@ -19,10 +19,9 @@ from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
 from components.settings import SECRET_KEYS
+from irctl.redaction import redact
 
 PROJECT = "incident-response"
-SECRET_SIG = "4dabf18193072939515e22adb298388d"  # Pulumi's marker for a secret value
-REDACTED = "[secret]"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -60,17 +59,6 @@ class PlannedResource:
             "protect": self.protect,
             "inputs": self.inputs,
         }
-
-
-def redact(value: Any) -> Any:
-    """Replace every secret-wrapped value with "[secret]", recursively."""
-    if isinstance(value, dict):
-        if value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":
-            return REDACTED
-        return {k: redact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
 
 
 def fake_integration_key(name: str) -> str:

@@ -8,8 +8,9 @@ import pytest
 import yaml
 
 from alerts.alertmanager import routing_key_name
-from irctl.alerting import _unwrap, statuspage_hook
-from irctl.plan import SECRET_SIG, Plan, PlannedResource, fake_integration_key
+from irctl.alerting import statuspage_hook
+from irctl.plan import Plan, PlannedResource, fake_integration_key
+from irctl.redaction import SECRET_SIG, unwrap
 from irctl.render import Rendered
 from orgconfig.model import OrgConfig
 
@@ -50,7 +51,7 @@ def test_alertmanager_secret_has_a_key_per_routing_key_and_webhook(plan: Plan) -
     secret = _alertmanager_secret(plan)
     assert secret.inputs["metadata"]["name"] == "alertmanager-main"
     assert secret.inputs["metadata"]["namespace"] == "incident-response"
-    data = _unwrap(secret.raw_inputs)["stringData"]
+    data = unwrap(secret.raw_inputs)["stringData"]
     # The status page webhook's token is there when the status page is deployed.
     hook = {"statuspage-token"} if statuspage_hook(plan) else set()
     assert set(data) == {
@@ -75,7 +76,7 @@ def test_no_secret_reaches_the_plan_in_clear_text(plan: Plan, rendered: Rendered
     assert "placeholder-slackWebhookUrl" not in plan_text
     # No ConfigMap anywhere carries a routing key or webhook URL.
     for config_map in plan.of_type("kubernetes:core/v1:ConfigMap"):
-        text = str(_unwrap(config_map.raw_inputs))
+        text = str(unwrap(config_map.raw_inputs))
         assert fake_integration_key("api-events-v2") not in text
         assert "placeholder-slackWebhookUrl" not in text
 
@@ -83,7 +84,7 @@ def test_no_secret_reaches_the_plan_in_clear_text(plan: Plan, rendered: Rendered
 def test_secret_alertmanager_yaml_reads_keys_from_files_and_inlines_only_the_heartbeat(
     plan: Plan,
 ) -> None:
-    data = _unwrap(_alertmanager_secret(plan).raw_inputs)["stringData"]
+    data = unwrap(_alertmanager_secret(plan).raw_inputs)["stringData"]
     config = yaml.safe_load(data["alertmanager.yaml"])
     receivers = {r["name"]: r for r in config["receivers"]}
     pagerduty = receivers["pagerduty-api"]["pagerduty_configs"][0]
@@ -118,7 +119,7 @@ def test_prod_sends_every_alert_to_the_status_page_webhook_with_a_secret_token(
     hook = statuspage_hook(plan)
     assert hook is not None, "the prod stack deploys the status page: its webhook is wired"
     assert hook.url.endswith("/api/v1/alertmanager")
-    data = _unwrap(_alertmanager_secret(plan).raw_inputs)["stringData"]
+    data = unwrap(_alertmanager_secret(plan).raw_inputs)["stringData"]
     assert data["statuspage-token"] == "placeholder-statuspageApiToken"
     config = yaml.safe_load(data["alertmanager.yaml"])
     first = config["route"]["routes"][0]
