@@ -88,9 +88,12 @@ test: lint typecheck actionlint
 	$(IRCTL) validate --stack prod
 	$(IRCTL) sandbox --self-test
 
+# Benchmarks are not tests: they write docs/benchmarks.md (about 10 minutes in all).
 bench: bootstrap
 	@command -v nginx >/dev/null && command -v wrk >/dev/null || { \
 	  $(SUDO) apt-get update -qq; DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(BENCH_PACKAGES) >/dev/null; }
+	bench/statuspage/run.sh 4 5
+	$(BIN)/python bench/latency/run.py --rounds 3 --write docs/benchmarks.md
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache
