@@ -59,7 +59,8 @@ def _ref(kind: str) -> Any:
         known = (info.context or {}).get("ids", {}).get(kind)
         if known is not None and value not in known:
             choices = ", ".join(sorted(known)) or "none are defined"
-            raise ValueError(f"{value!r} is not a known {kind} id (known: {choices})")
+            what = kind.replace("_", " ")
+            raise ValueError(f"{value!r} is not a known {what} id (known: {choices})")
         return value
 
     return AfterValidator(check)

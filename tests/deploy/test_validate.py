@@ -94,7 +94,7 @@ def test_bad_config_stops_at_the_config_step_with_its_line(
     data["services"][0]["escalation_policy"] = "nobody"
     result = run("--config", str(write_config(data)))
     assert result.returncode == 1
-    assert "'nobody' is not a known escalation_policy id" in " ".join(result.stderr.split())
+    assert "'nobody' is not a known escalation policy id" in " ".join(result.stderr.split())
     assert "Traceback" not in result.stderr
 
 
