@@ -8,6 +8,7 @@ import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -19,6 +20,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from statuspage import api, cache
+from statuspage import uptime as uptime_api
 from statuspage.alertmanager import PayloadError, parse_notification
 from statuspage.config import load_config
 from statuspage.render import incident_document
@@ -189,6 +191,27 @@ def build_app(service: StatusService) -> cache.FastPath:
             }
         )
 
+    async def uptime(request: Request) -> Response:
+        # Dynamic, so not pre-rendered; what bounds its cost is the window cap and the
+        # indexed read of at most that many rows per component.
+        now = datetime.now(UTC)
+        try:
+            window = uptime_api.parse_window(request.query_params, now)
+        except uptime_api.WindowError as exc:
+            return _error(400, str(exc))
+        days = await run_in_threadpool(store.uptime_days, window.first_day, window.end_day)
+        document = uptime_api.uptime_document(
+            service.config, service.updated_at or now, window, days
+        )
+        return JSONResponse(
+            document,
+            headers={
+                "cache-control": service.cache_control,
+                "access-control-allow-origin": "*",
+                "x-content-type-options": "nosniff",
+            },
+        )
+
     async def healthz(request: Request) -> Response:
         # A database outage must not take the page down: while a render exists this replica
         # keeps serving it (stale status beats no status) and only says so here.
@@ -226,6 +249,7 @@ def build_app(service: StatusService) -> cache.FastPath:
             await service.stop()
 
     routes = [
+        Route("/api/v2/uptime.json", uptime, methods=["GET"]),
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         Route("/api/v1/alertmanager", guarded(alertmanager), methods=["POST"]),

@@ -22,6 +22,8 @@ from statuspage.state import (
     STATUS_WORDS,
     Incident,
     PageView,
+    UptimeDay,
+    UptimeTotal,
     worst,
     worst_impact,
 )
@@ -53,14 +55,14 @@ def iso(moment: datetime | None) -> str | None:
 # ---- Statuspage v2 JSON --------------------------------------------------------------
 
 
-def _page(config: StatusPageConfig, view: PageView) -> dict[str, Any]:
+def page_document(config: StatusPageConfig, updated_at: datetime) -> dict[str, Any]:
     page = config.page
     return {
         "id": page.id,
         "name": page.name,
         "url": page.url,
         "time_zone": page.time_zone,
-        "updated_at": iso(view.updated_at),
+        "updated_at": iso(updated_at),
     }
 
 
@@ -167,7 +169,7 @@ def overall_status(view: PageView) -> dict[str, str]:
 
 
 def api_documents(config: StatusPageConfig, view: PageView) -> dict[str, Any]:
-    page = _page(config, view)
+    page = page_document(config, view.updated_at)
     components = _components(config, view)
 
     def incidents(items: list[Incident]) -> list[dict[str, Any]]:
@@ -219,7 +221,7 @@ def _uptime(view: PageView, component_id: str) -> tuple[list[UptimeBar], str]:
     days = view.uptime.get(component_id, {})
     today = view.now.astimezone(UTC).date()
     bars: list[UptimeBar] = []
-    total = ok = 0
+    shown: list[UptimeDay] = []
     for offset in range(UPTIME_DAYS - 1, -1, -1):
         day = today - timedelta(days=offset)
         record = days.get(day)
@@ -227,13 +229,13 @@ def _uptime(view: PageView, component_id: str) -> tuple[list[UptimeBar], str]:
         if record is None or fraction is None:
             bars.append(UptimeBar(day, "none", f"{day:%d %b}: no data"))
             continue
-        total += record.checks_total
-        ok += record.checks_ok
+        shown.append(record)
         css = "up" if fraction >= 0.999 else "minor" if fraction >= 0.99 else "down"
         bars.append(UptimeBar(day, css, f"{day:%d %b}: {_percent(fraction)} uptime"))
+    total = UptimeTotal.of(shown).fraction
     summary = (
-        f"{_percent(ok / total)} uptime over the last {UPTIME_DAYS} days"
-        if total
+        f"{_percent(total)} uptime over the last {UPTIME_DAYS} days"
+        if total is not None
         else "No check data yet"
     )
     return bars, summary

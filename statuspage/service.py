@@ -98,6 +98,7 @@ class StatusService:
         self.leadership = Leadership(self.store)
         self.fast_path: cache.FastPath | None = None
         self.files: list[File] = []
+        self.updated_at: datetime | None = None  # the page's updated_at in the last render
         self.last_refresh_ok: float = 0.0
         self.last_error: str | None = None
         self._revision = -1
@@ -140,6 +141,7 @@ class StatusService:
             if self.fast_path is not None:
                 self.fast_path.responses = responses
             self.files = files
+            self.updated_at = view.updated_at
             self._revision = revision
             self._rendered_at = time.monotonic()
             self.last_refresh_ok = self._rendered_at

@@ -3,6 +3,7 @@ that combine them. No I/O here."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
@@ -128,6 +129,29 @@ class UptimeDay:
     day: date
     checks_total: int
     checks_ok: int
+
+    @property
+    def fraction(self) -> float | None:
+        return self.checks_ok / self.checks_total if self.checks_total else None
+
+
+@dataclass(frozen=True)
+class UptimeTotal:
+    """Check results of one component summed over several days: the 90-day summary under
+    the bars and the uptime API both count this way."""
+
+    checks_total: int
+    checks_ok: int
+    days_with_data: int
+
+    @classmethod
+    def of(cls, days: Iterable[UptimeDay]) -> UptimeTotal:
+        counted = [d for d in days if d.checks_total]
+        return cls(
+            checks_total=sum(d.checks_total for d in counted),
+            checks_ok=sum(d.checks_ok for d in counted),
+            days_with_data=len(counted),
+        )
 
     @property
     def fraction(self) -> float | None:

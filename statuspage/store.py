@@ -155,15 +155,8 @@ class Store:
             incidents = self._incidents(conn, "incident", limit=50)
             maintenances = self._incidents(conn, "maintenance", limit=50)
             components = self._component_states(conn, now)
-            first_day = (now - timedelta(days=89)).date().isoformat()
-            uptime: dict[str, dict[date, UptimeDay]] = {}
-            for row in conn.execute(
-                select(schema.uptime_day).where(schema.uptime_day.c.day >= first_day)
-            ):
-                day = date.fromisoformat(row.day)
-                uptime.setdefault(row.component_id, {})[day] = UptimeDay(
-                    day, row.checks_total, row.checks_ok
-                )
+            today = now.astimezone(UTC).date()
+            uptime = self._uptime_days(conn, today - timedelta(days=89), today + timedelta(days=1))
         stamps = [c.updated_at for c in components.values()]
         stamps += [i.updated_at for i in incidents + maintenances]
         return PageView(
@@ -174,6 +167,31 @@ class Store:
             maintenances=maintenances,
             uptime=uptime,
         )
+
+    def uptime_days(self, first_day: date, end_day: date) -> dict[str, dict[date, UptimeDay]]:
+        """Daily check counts per configured component over [first_day, end_day)."""
+        with self.engine.connect() as conn:
+            return self._uptime_days(conn, first_day, end_day)
+
+    def _uptime_days(
+        self, conn: Connection, first_day: date, end_day: date
+    ) -> dict[str, dict[date, UptimeDay]]:
+        table = schema.uptime_day
+        # Naming the components keeps this a range search on the (component_id, day) key.
+        query = select(table).where(
+            and_(
+                table.c.component_id.in_([c.id for c in self.config.all_components()]),
+                table.c.day >= first_day.isoformat(),
+                table.c.day < end_day.isoformat(),
+            )
+        )
+        uptime: dict[str, dict[date, UptimeDay]] = {}
+        for row in conn.execute(query):
+            day = date.fromisoformat(row.day)
+            uptime.setdefault(row.component_id, {})[day] = UptimeDay(
+                day, row.checks_total, row.checks_ok
+            )
+        return uptime
 
     def _incidents(self, conn: Connection, kind: str, limit: int) -> list[Incident]:
         table = schema.incident

@@ -95,6 +95,13 @@ def test_serve_runs_lifespan_and_answers(server: str, tmp_path: Path) -> None:
         )
         assert big.status_code == 413
         assert httpx.get(f"{base}/missing").status_code == 404
+        # The uptime API is dynamic: its query string must survive the RSGI bridge.
+        uptime = httpx.get(
+            f"{base}/api/v2/uptime.json", params={"since": "2026-11-01", "until": "2026-11-30"}
+        )
+        assert uptime.status_code == 200 and uptime.json()["window"]["days"] == 30
+        bad = httpx.get(f"{base}/api/v2/uptime.json", params={"since": "soon"})
+        assert bad.status_code == 400 and "since='soon'" in bad.json()["error"]
     finally:
         process.terminate()
         process.wait(timeout=15)
