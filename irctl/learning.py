@@ -119,6 +119,15 @@ def metrics_command(
             "window (avg_over_time), per service label.",
         ),
     ] = None,
+    statuspage_url: Annotated[
+        str | None,
+        typer.Option(
+            "--statuspage-url",
+            help="Or the status page to read availability from: its uptime API "
+            "(/api/v2/uptime.json), the share of passed synthetic checks per component over "
+            "the whole UTC days of the window, counted for each service the component lists.",
+        ),
+    ] = None,
     probe_selector: Annotated[
         str,
         typer.Option(help="PromQL selector of the probe series, e.g. probe_success{env='prod'}."),
@@ -138,8 +147,10 @@ def metrics_command(
 
     Incidents and their log entries come from the PagerDuty REST API v2 (any plan; the
     command waits when PagerDuty says it is rate limited). Availability comes from
-    Prometheus when --prometheus-url is given. Page success comes from the page-test
-    record file that `irctl page-test` and drills append to.
+    Prometheus (--prometheus-url) or from the status page's own check results
+    (--statuspage-url), whichever one is given; every service must reach 99.9 %. Page
+    success comes from the page-test record file that `irctl page-test` and drills append
+    to.
 
     Example: irctl metrics --since 2026-10-01 --until 2026-10-31 --format markdown
     """
@@ -154,6 +165,11 @@ def metrics_command(
     start = parse_when(since) if since else end - timedelta(days=30)
     if start >= end:
         fail(f"--since ({start:%Y-%m-%d %H:%M}) must be before --until ({end:%Y-%m-%d %H:%M})", 2)
+    if prometheus_url and statuspage_url:
+        fail(
+            "give one availability source, --prometheus-url or --statuspage-url, not both",
+            2,
+        )
     client = pagerduty_api.RateLimitedClient(_require_token(token), base_url=api_url)
     notes: list[str] = []
     try:
@@ -178,6 +194,16 @@ def metrics_command(
             )
         except Exception as exc:  # the report is still useful without this figure
             notes.append(f"availability unavailable: {exc}")
+    elif statuspage_url:
+        try:
+            found_availability = availability_source.from_statuspage(statuspage_url, start, end)
+        except Exception as exc:
+            notes.append(f"availability unavailable: {exc}")
+        if found_availability and found_availability.no_data:
+            notes.append(
+                "no status page check results in the window for: "
+                + ", ".join(found_availability.no_data)
+            )
     try:
         page_results = metrics.page_success(page_records.read_records(records), start, end)
     except ValueError as exc:

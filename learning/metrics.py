@@ -88,6 +88,7 @@ class Availability:
     source: str  # e.g. "prometheus avg_over_time(probe_success[...])"
     per_service: dict[str, float]
     overall: float | None
+    no_data: tuple[str, ...] = ()  # services the source knows but has no samples for
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,7 @@ def build_report(
                 "-",
                 target_availability,
                 "no data",
-                "no source given (--prometheus-url)",
+                "no source given (--prometheus-url or --statuspage-url)",
             )
         )
     else:

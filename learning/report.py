@@ -83,6 +83,7 @@ def to_json(report: MetricsReport) -> str:
             "source": report.availability.source,
             "overall": report.availability.overall,
             "per_service": report.availability.per_service,
+            "no_data": list(report.availability.no_data),
         }
     if report.page_success is not None:
         data["page_success"] = {
