@@ -133,3 +133,23 @@ def test_upgrade_from_schema_v1_keeps_incidents(
     ]
     assert store.record_check("api", "operational", True) is False  # v2's table works
     store.dispose()
+
+
+def test_uptime_api_on_postgres(pg_url: str) -> None:
+    for live in start_service(make_config(), pg_url)():
+        store = live.service.store
+        # 3 Nov 23:59 and 4 Nov 00:00 UTC fall on either side of a day boundary.
+        for moment, ok in [
+            (datetime(2026, 11, 3, 23, 59, tzinfo=UTC), False),
+            (datetime(2026, 11, 4, 0, 0, tzinfo=UTC), True),
+            (datetime(2026, 11, 4, 0, 1, tzinfo=UTC), True),
+        ]:
+            store.record_check("api", "operational", ok, moment)
+
+        answer = live.client.get(
+            "/api/v2/uptime.json", params={"since": "2026-11-04", "until": "2026-11-04"}
+        )
+
+        assert answer.status_code == 200, answer.text
+        api = next(c for c in answer.json()["components"] if c["id"] == "api")
+        assert (api["uptime"], api["checks_ok"], api["checks_total"]) == (1.0, 2, 2)
