@@ -61,6 +61,13 @@ def _moment(name: str, text: str) -> tuple[datetime, bool]:
 def parse_window(query: Mapping[str, str], now: datetime) -> UptimeWindow:
     """`since` and `until` (both optional: the last 90 days up to now) as the UTC days they
     touch. A bare date as `until` includes that day, like `irctl metrics --until`."""
+    try:
+        return _window(query, now)
+    except OverflowError:
+        raise WindowError("since and until must lie between the years 1 and 9999") from None
+
+
+def _window(query: Mapping[str, str], now: datetime) -> UptimeWindow:
     unknown = sorted(set(query) - set(PARAMETERS))
     if unknown:
         raise WindowError(f"unknown parameter(s) {', '.join(unknown)}; known: since, until")

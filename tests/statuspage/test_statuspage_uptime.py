@@ -120,6 +120,8 @@ def test_the_real_check_write_path_feeds_the_api(live: Live) -> None:
         ({"since": "2026-11-01T10:00Z", "until": "2026-11-01T10:00Z"}, "must be before until"),
         ({"since": "2026-01-01", "until": "2026-04-03"}, "the window covers 93 UTC days"),
         ({"from": "2026-11-01"}, "unknown parameter(s) from; known: since, until"),
+        ({"until": "9999-12-31"}, "between the years 1 and 9999"),
+        ({"since": "0001-01-01T00:00:00+01:00"}, "between the years 1 and 9999"),
     ],
 )
 def test_bad_queries_get_400_with_the_reason(
