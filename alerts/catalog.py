@@ -71,10 +71,6 @@ BURN_WINDOWS: dict[Severity, tuple[tuple[float, str, str], ...]] = {
     "critical": ((14.4, "1h", "5m"), (6.0, "6h", "30m")),
     "warning": ((3.0, "1d", "2h"), (1.0, "3d", "6h")),
 }
-BURN_FOR: dict[Severity, timedelta] = {
-    "critical": timedelta(minutes=2),
-    "warning": timedelta(minutes=15),
-}
 
 _EQUALITY = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*$')
 
@@ -404,6 +400,10 @@ class _Builder:
                 f"sum(rate({_metric('http_requests_total', sel)}[{window}]))"
             )
 
+        hold: dict[Severity, timedelta] = {
+            "critical": self.t.error_budget_critical_for,
+            "warning": self.t.error_budget_warning_for,
+        }
         levels = []
         for severity, pairs in BURN_WINDOWS.items():
             clauses = [
@@ -419,7 +419,7 @@ class _Builder:
                     severity,
                     # A constant error ratio fires the level at its lowest burn rate.
                     round(min(rate for rate, _, _ in pairs) * budget, 10),
-                    BURN_FOR[severity],
+                    hold[severity],
                     "\nor\n".join(clauses) + "\n",
                     f"{self.service.name} burns its {target} availability error budget "
                     f"too fast ({described}).",

@@ -7,6 +7,9 @@ The expected alerts list every label and the rendered annotations, because promt
 compares both exactly. Inputs are chosen so the rendered values read the same however the
 last bit of a float falls (Go's ``%.4g`` in the humanize functions).
 
+Tests run at the rules' ``evaluation_interval`` (the step): input samples one step apart
+and an evaluation every step, so "just before" a `for` edge is one step before it.
+
 When a signal's expression or selector is overridden, no input can be derived for it; such
 alerts are listed by `untested()` instead.
 """
@@ -30,12 +33,20 @@ from alerts.catalog import (
 )
 from alerts.rules import WATCHDOG_DESCRIPTION, WATCHDOG_SEVERITY, WATCHDOG_SUMMARY
 from orgconfig.model import OrgConfig
+from orgconfig.units import format_duration
 
 MINUTE = timedelta(minutes=1)
-REQUESTS_PER_MINUTE = 1_000_000  # large, so error shares of 0.01 % are whole requests
+# promtool evaluates every rule at every step up to a test's last eval_time. The burst test
+# spans 6h10m: 370 steps at 1m take a few seconds, 1480 at 15s about 18 s, 4440 at 5s a
+# minute, and at 1s its 3d windows exceed promtool's query sample limit. Beyond this many
+# steps the burst test is left out (the threshold tests of ErrorBudgetBurn still run).
+BURST_MAX_STEPS = 1500
+REQUESTS_PER_STEP = 1_000_000  # large, so error shares of 0.01 % are whole requests
 BYTES = 1_000_000
 
 Series = list[dict[str, str]]
+# Labels, the signal's value, samples after the first, the step between samples.
+Input = Callable[[dict[str, str], float, int, timedelta], Series]
 
 
 # --------------------------------------------------------------------------- Go humanize
@@ -124,23 +135,23 @@ def _gauge(value: float, samples: int) -> str:
     return f"{number(value)}+0x{samples}"
 
 
-def _counter(per_minute: float, samples: int) -> str:
-    return f"0+{number(per_minute)}x{samples}"
+def _counter(per_sample: float, samples: int) -> str:
+    return f"0+{number(per_sample)}x{samples}"
 
 
-def _requests(labels: dict[str, str], share: float, samples: int) -> Series:
-    errors = round(share * REQUESTS_PER_MINUTE, 6)
+def _requests(labels: dict[str, str], share: float, samples: int, step: timedelta) -> Series:
+    errors = round(share * REQUESTS_PER_STEP, 6)
     return [
         _series("http_requests_total", {**labels, "code": "500"}, _counter(errors, samples)),
         _series(
             "http_requests_total",
             {**labels, "code": "200"},
-            _counter(REQUESTS_PER_MINUTE - errors, samples),
+            _counter(REQUESTS_PER_STEP - errors, samples),
         ),
     ]
 
 
-def _latency(labels: dict[str, str], seconds: float, samples: int) -> Series:
+def _latency(labels: dict[str, str], seconds: float, samples: int, step: timedelta) -> Series:
     # All requests in one bucket (lo, hi]: the quantile interpolates to lo + q * (hi - lo),
     # which is `seconds` when lo = seconds - q * width.
     width = min(1.0, seconds / 2)
@@ -154,22 +165,23 @@ def _latency(labels: dict[str, str], seconds: float, samples: int) -> Series:
     ]
 
 
-def _cpu(labels: dict[str, str], busy: float, samples: int) -> Series:
+def _cpu(labels: dict[str, str], busy: float, samples: int, step: timedelta) -> Series:
     name = "node_cpu_seconds_total"
+    # The ratio cancels the time unit: 60 CPU-seconds a sample at any step stay exact.
     return [
         _series(name, {**labels, "cpu": "0", "mode": "idle"}, _counter(60 * (1 - busy), samples)),
         _series(name, {**labels, "cpu": "0", "mode": "user"}, _counter(60 * busy, samples)),
     ]
 
 
-def _memory(labels: dict[str, str], used: float, samples: int) -> Series:
+def _memory(labels: dict[str, str], used: float, samples: int, step: timedelta) -> Series:
     return [
         _series("node_memory_MemAvailable_bytes", labels, _gauge((1 - used) * BYTES, samples)),
         _series("node_memory_MemTotal_bytes", labels, _gauge(BYTES, samples)),
     ]
 
 
-def _disk(labels: dict[str, str], free: float, samples: int) -> Series:
+def _disk(labels: dict[str, str], free: float, samples: int, step: timedelta) -> Series:
     fs = {**labels, "device": "/dev/sda1", "fstype": "ext4", "mountpoint": "/"}
     return [
         _series("node_filesystem_avail_bytes", fs, _gauge(free * BYTES, samples)),
@@ -177,15 +189,16 @@ def _disk(labels: dict[str, str], free: float, samples: int) -> Series:
     ]
 
 
-def _failures(metric: str) -> Callable[[dict[str, str], float, int], Series]:
-    def build(labels: dict[str, str], per_minute: float, samples: int) -> Series:
-        return [_series(metric, labels, _counter(per_minute, samples))]
+def _failures(metric: str) -> Input:
+    def build(labels: dict[str, str], per_minute: float, samples: int, step: timedelta) -> Series:
+        # The rule reads a per-second rate times 60: a sample adds a step's share of a minute.
+        return [_series(metric, labels, _counter(per_minute * (step / MINUTE), samples))]
 
     return build
 
 
-INPUTS: dict[str, Callable[[dict[str, str], float, int], Series]] = {
-    "ServiceDown": lambda labels, v, n: [_series("probe_success", labels, _gauge(v, n))],
+INPUTS: dict[str, Input] = {
+    "ServiceDown": lambda labels, v, n, _: [_series("probe_success", labels, _gauge(v, n))],
     "HighErrorRate": _requests,
     "ErrorBudgetBurn": _requests,
     "HighLatency": _latency,
@@ -220,32 +233,40 @@ def threshold_values(alert: ServiceAlert) -> list[float]:
     return sorted(values)
 
 
-def first_true(alert: ServiceAlert, level: Level, value: float) -> timedelta | None:
-    """The first evaluation at which the condition holds, for a signal constant from 0."""
+def first_true(
+    alert: ServiceAlert, level: Level, value: float, step: timedelta = MINUTE
+) -> timedelta | None:
+    """The first evaluation at which the condition holds, for a signal constant from 0,
+    sampled and evaluated every `step`."""
     if not crosses(alert, level, value):
         return None
     if alert.shape in ("gauge", "down"):
         return timedelta(0)
     if alert.shape == "ratio":
-        return MINUTE  # two samples; numerator and denominator rates scale alike
-    # A rate over a window that is not yet full reads (minutes seen / window) of the real
+        return step  # two samples; numerator and denominator rates scale alike
+    # A rate over a window that is not yet full reads (steps seen / window) of the real
     # rate: Prometheus 2.x does not extrapolate a counter below zero.
-    window = int(alert.window / MINUTE)
-    for minutes in range(1, window + 1):
-        seen = value * minutes / window
+    window = alert.window // step
+    for steps in range(1, window + 1):
+        seen = value * steps / window
         if crosses(alert, level, seen):
-            return minutes * MINUTE
+            return steps * step
     return alert.window
 
 
-def fires_at(alert: ServiceAlert, level: Level, value: float) -> timedelta | None:
-    start = first_true(alert, level, value)
+def fires_at(
+    alert: ServiceAlert, level: Level, value: float, step: timedelta = MINUTE
+) -> timedelta | None:
+    start = first_true(alert, level, value, step)
     if start is None:
         return None
-    return start + math.ceil(level.for_ / MINUTE) * MINUTE
+    return start + math.ceil(level.for_ / step) * step
 
 
-def _minutes(delta: timedelta) -> str:
+def _at(delta: timedelta, step: timedelta) -> str:
+    """An eval_time: minutes when the step is whole minutes (60m, not 1h), seconds otherwise."""
+    if step % MINUTE:
+        return f"{int(delta.total_seconds())}s"
     return f"{int(delta / MINUTE)}m"
 
 
@@ -260,7 +281,9 @@ def _expected(alert: ServiceAlert, level: Level, value: float) -> dict[str, Any]
     }
 
 
-def alert_tests(alerts: list[ServiceAlert], runbook: str) -> list[dict[str, Any]]:
+def alert_tests(
+    alerts: list[ServiceAlert], runbook: str, step: timedelta = MINUTE
+) -> list[dict[str, Any]]:
     """promtool tests for one alert name across services that share its thresholds.
 
     One test per input value; every service gets the same input, so one test proves the
@@ -268,16 +291,16 @@ def alert_tests(alerts: list[ServiceAlert], runbook: str) -> list[dict[str, Any]
     """
     first = alerts[0]
     tests = []
-    longest = max(level.for_ for level in first.levels) + first.window + 2 * MINUTE
+    longest = max(level.for_ for level in first.levels) + first.window + 2 * step
     for value in threshold_values(first):
-        firing = {level.severity: fires_at(first, level, value) for level in first.levels}
+        firing = {level.severity: fires_at(first, level, value, step) for level in first.levels}
         times = {longest}
         for at in firing.values():
             if at is not None:
                 times.add(at)
-                if at >= MINUTE:
-                    times.add(at - MINUTE)
-        samples = int(max(times) / MINUTE) + 1
+                if at >= step:
+                    times.add(at - step)
+        samples = int(max(times) / step) + 1
         checks = []
         for at in sorted(times):
             expected = []
@@ -289,17 +312,17 @@ def alert_tests(alerts: list[ServiceAlert], runbook: str) -> list[dict[str, Any]
                         item["exp_annotations"]["runbook_url"] = runbook
                         expected.append(item)
             checks.append(
-                {"eval_time": _minutes(at), "alertname": first.alert, "exp_alerts": expected}
+                {"eval_time": _at(at, step), "alertname": first.alert, "exp_alerts": expected}
             )
         services = ", ".join(alert.service for alert in alerts)
         tests.append(
             {
                 "name": f"{first.alert} at {number(value)} ({services})",
-                "interval": "1m",
+                "interval": format_duration(step),
                 "input_series": [
                     series
                     for alert in alerts
-                    for series in INPUTS[alert.alert](alert.labels, value, samples)
+                    for series in INPUTS[alert.alert](alert.labels, value, samples, step)
                 ],
                 "alert_rule_test": checks,
             }
@@ -316,13 +339,14 @@ def _same_thresholds(alert: ServiceAlert) -> tuple[Any, ...]:
 
 
 def watchdog_test(org: OrgConfig) -> dict[str, Any]:
+    step = org.alerting.evaluation_interval
     return {
         "name": "Watchdog always fires",
-        "interval": "1m",
+        "interval": format_duration(step),
         "input_series": [],
         "alert_rule_test": [
             {
-                "eval_time": f"{minute}m",
+                "eval_time": _at(steps * step, step),
                 "alertname": "Watchdog",
                 "exp_alerts": [
                     {
@@ -335,35 +359,45 @@ def watchdog_test(org: OrgConfig) -> dict[str, Any]:
                     }
                 ],
             }
-            for minute in (0, 60)
+            for steps in (0, 60)
         ],
     }
 
 
-def _window(text: str) -> int:
-    """Minutes in a PromQL duration like 5m, 1h, 1d."""
+def _window(text: str) -> timedelta:
+    """A PromQL duration like 5m, 1h, 1d."""
     units = {"m": 1, "h": 60, "d": 1440}
-    return int(text[:-1]) * units[text[-1]]
+    return int(text[:-1]) * units[text[-1]] * MINUTE
 
 
-def burst_test(alert: ServiceAlert, budget: float) -> dict[str, Any] | None:
+def burst_test(
+    alert: ServiceAlert, budget: float, step: timedelta = MINUTE
+) -> dict[str, Any] | None:
     """The fast page pair on its own: a burst that fills only its long window pages; half a
     burst does not; and the page stops once the short window is clean again.
 
     The error ratio is 0 until `pre`, then 1.5x the fast burn rate for exactly the long
-    window, then 0 again, so the slower pair (6x over 6h) never holds on its own.
+    window, then 0 again, so the slower pair (6x over 6h) never holds on its own. Times are
+    counted in steps (samples and evaluations).
     """
     critical = next((level for level in alert.levels if level.severity == "critical"), None)
     if critical is None or alert.shape == "none":
         return None
     (fast, long_text, short_text), (slow, slow_long_text, _) = BURN_WINDOWS["critical"]
-    long, short, slow_long = _window(long_text), _window(short_text), _window(slow_long_text)
+    windows = [_window(text) for text in (long_text, short_text, slow_long_text)]
+    # The long window fills past the fast burn rate two thirds in; the page must come by its
+    # end, so `for` has the last third (less a step) to hold.
+    if any(w % step for w in windows) or critical.for_ + step > windows[0] / 3:
+        return None
+    long, short, slow_long = (w // step for w in windows)
     ratio = 1.5 * fast * budget
     if ratio * long / slow_long >= slow * budget:  # the slow pair would fire too: no proof
         return None
     pre = slow_long - long
-    errors = round(ratio * REQUESTS_PER_MINUTE, 6)
+    errors = round(ratio * REQUESTS_PER_STEP, 6)
     end = pre + long + 2 * short
+    if end > BURST_MAX_STEPS:
+        return None
     labels = alert.labels
     series = [
         _series(
@@ -375,9 +409,9 @@ def burst_test(alert: ServiceAlert, budget: float) -> dict[str, Any] | None:
         _series(
             "http_requests_total",
             {**labels, "code": "200"},
-            _counter(REQUESTS_PER_MINUTE - errors, pre + long)
-            + f" {number((REQUESTS_PER_MINUTE - errors) * (pre + long) + REQUESTS_PER_MINUTE)}"
-            f"+{REQUESTS_PER_MINUTE}x{end - pre - long - 1}",
+            _counter(REQUESTS_PER_STEP - errors, pre + long)
+            + f" {number((REQUESTS_PER_STEP - errors) * (pre + long) + REQUESTS_PER_STEP)}"
+            f"+{REQUESTS_PER_STEP}x{end - pre - long - 1}",
         ),
     ]
     # The rule's own output (ALERTS), so the test checks the rule file, not a copy of it.
@@ -389,12 +423,16 @@ def burst_test(alert: ServiceAlert, budget: float) -> dict[str, Any] | None:
     return {
         "name": f"ErrorBudgetBurn {alert.service}: {number(fast)}x over {long_text} and "
         f"{short_text} pages alone, and stops with the {short_text} window",
-        "interval": "1m",
+        "interval": format_duration(step),
         "input_series": series,
         "promql_expr_test": [
-            {"expr": expr, "eval_time": f"{pre + long // 2}m", "exp_samples": []},
-            {"expr": expr, "eval_time": f"{pre + long}m", "exp_samples": page},
-            {"expr": expr, "eval_time": f"{pre + long + 2 * short}m", "exp_samples": []},
+            {"expr": expr, "eval_time": _at((pre + long // 2) * step, step), "exp_samples": []},
+            {"expr": expr, "eval_time": _at((pre + long) * step, step), "exp_samples": page},
+            {
+                "expr": expr,
+                "eval_time": _at((pre + long + 2 * short) * step, step),
+                "exp_samples": [],
+            },
         ],
     }
 
@@ -406,13 +444,15 @@ def rule_tests(org: OrgConfig, rule_file: str = "rules.yaml") -> dict[str, Any]:
     for alert in service_alerts(org):
         if alert.shape != "none":
             together.setdefault(_same_thresholds(alert), []).append(alert)
+    step = org.alerting.evaluation_interval
     for alerts in together.values():
-        tests.extend(alert_tests(alerts, runbook_url(org.alerting, alerts[0].alert)))
+        tests.extend(alert_tests(alerts, runbook_url(org.alerting, alerts[0].alert), step))
     budget = 1 - org.alerting.thresholds.availability_target
     burns = [a for a in service_alerts(org) if a.alert == "ErrorBudgetBurn"]
-    if burns and (burst := burst_test(burns[0], budget)) is not None:
+    if burns and (burst := burst_test(burns[0], budget, step)) is not None:
         tests.append(burst)
-    return {"rule_files": [rule_file], "evaluation_interval": "1m", "tests": tests}
+    interval = format_duration(step)
+    return {"rule_files": [rule_file], "evaluation_interval": interval, "tests": tests}
 
 
 def untested(org: OrgConfig) -> list[tuple[str, str]]:

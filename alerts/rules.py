@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from alerts.catalog import WATCHDOG_SERVICE, ServiceAlert, runbook_url, service_alerts
@@ -9,6 +10,7 @@ from orgconfig.model import OrgConfig
 from orgconfig.units import format_duration
 
 WATCHDOG_GROUP = "watchdog"
+DEFAULT_INTERVAL = timedelta(minutes=1)
 WATCHDOG_SEVERITY = "none"
 WATCHDOG_SUMMARY = "The alerting pipeline is alive (this alert always fires)."
 WATCHDOG_DESCRIPTION = (
@@ -52,12 +54,18 @@ def watchdog_rule(org: OrgConfig) -> dict[str, Any]:
 
 
 def rule_groups(org: OrgConfig) -> list[dict[str, Any]]:
-    """Rule groups in the shape of a Prometheus rule file and a PrometheusRule spec."""
+    """Rule groups in the shape of a Prometheus rule file and a PrometheusRule spec.
+
+    Groups carry `interval` when rules must evaluate at another pace than 1m (the usual
+    global `evaluation_interval`), so every `for` lands on an evaluation wherever they run.
+    """
+    interval = org.alerting.evaluation_interval
+    pace = {} if interval == DEFAULT_INTERVAL else {"interval": format_duration(interval)}
     by_service: dict[str, list[dict[str, Any]]] = {}
     for alert in service_alerts(org):
         by_service.setdefault(alert.service, []).extend(alert_rules(org, alert))
-    groups = [{"name": group_name(s), "rules": rules} for s, rules in by_service.items()]
-    groups.append({"name": WATCHDOG_GROUP, "rules": [watchdog_rule(org)]})
+    groups = [{"name": group_name(s), **pace, "rules": rules} for s, rules in by_service.items()]
+    groups.append({"name": WATCHDOG_GROUP, **pace, "rules": [watchdog_rule(org)]})
     return groups
 
 

@@ -71,6 +71,12 @@ class Thresholds(_Strict):
     failures_for: Duration = Field(
         timedelta(minutes=2), description="Database and payment failures must hold this long."
     )
+    error_budget_critical_for: Duration = Field(
+        timedelta(minutes=2), description="ErrorBudgetBurn pages once a fast burn holds this long."
+    )
+    error_budget_warning_for: Duration = Field(
+        timedelta(minutes=15), description="ErrorBudgetBurn warns once a slow burn holds this long."
+    )
     availability_target: Percent = Field(
         0.999, description="Availability SLO over 30 days; drives ErrorBudgetBurn."
     )
@@ -101,13 +107,6 @@ class Thresholds(_Strict):
                 f"latency_warning ({format_duration(self.latency_warning)}) must be below "
                 f"latency_critical ({format_duration(self.latency_critical)})"
             )
-        for name in ("down_for", "error_rate_for", "latency_for", "saturation_for"):
-            if getattr(self, name) % timedelta(minutes=1):
-                problems.append(f"{name} must be whole minutes (rules evaluate once a minute)")
-        if self.failures_for % timedelta(minutes=1):
-            problems.append("failures_for must be whole minutes (rules evaluate once a minute)")
-        if self.rate_window < timedelta(minutes=2) or self.rate_window % timedelta(minutes=1):
-            problems.append("rate_window must be whole minutes, at least 2m (two samples)")
         if self.latency_critical <= timedelta(0):
             problems.append("latency thresholds must be above 0s")
         if problems:
@@ -219,7 +218,45 @@ class MaintenanceWindow(_Strict):
         return services
 
 
+def _multiples(value: timedelta, step: timedelta) -> str:
+    """The whole multiples of `step` either side of `value`, as a hint: "1m or 2m"."""
+    below = value // step * step
+    near = [d for d in (below, below + step) if d > timedelta(0)]
+    return " or ".join(format_duration(d) for d in near)
+
+
+def interval_problems(thresholds: Thresholds, every: timedelta) -> list[str]:
+    """Durations that rules evaluated every `every` cannot honour.
+
+    Prometheus checks a rule only at its group's evaluations, so a `for` between two of them
+    really waits until the next one; and rate() needs two samples inside its window.
+    """
+    problems = []
+    step = format_duration(every)
+    for name in type(thresholds).model_fields:
+        value = getattr(thresholds, name)
+        if not (name.endswith("_for") or name == "rate_window") or not value % every:
+            continue
+        problems.append(
+            f"{name} ({format_duration(value)}) must be a whole multiple of evaluation_interval "
+            f"({step}), e.g. {_multiples(value, every)}: rules only evaluate every {step}"
+        )
+    if thresholds.rate_window < 2 * every:
+        problems.append(
+            f"rate_window ({format_duration(thresholds.rate_window)}) must be at least twice "
+            f"evaluation_interval ({step}), i.e. at least {format_duration(2 * every)}, so "
+            "rate() sees two samples (scrape at least as often as rules evaluate)"
+        )
+    return problems
+
+
 class AlertingSettings(_Strict):
+    evaluation_interval: Duration = Field(
+        timedelta(minutes=1),
+        description="How often Prometheus evaluates the alert rules (the rule groups' "
+        "`interval` when not 1m). Every *_for and rate_window must be a whole multiple of it; "
+        "scrape the alerted metrics at least this often.",
+    )
     thresholds: Thresholds = Field(default_factory=Thresholds)
     timings: AlertmanagerTimings = Field(default_factory=AlertmanagerTimings)
     slack: Slack = Field(default_factory=Slack)
@@ -242,6 +279,20 @@ class AlertingSettings(_Strict):
         if twice:
             raise ValueError(f"duplicate maintenance window name(s): {', '.join(twice)}")
         return windows
+
+    @field_validator("evaluation_interval")
+    @classmethod
+    def _positive_interval(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError(f"evaluation_interval {format_duration(value)} must be above 0s")
+        return value
+
+    @model_validator(mode="after")
+    def _durations_fit_the_interval(self) -> AlertingSettings:
+        problems = interval_problems(self.thresholds, self.evaluation_interval)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
 
 class Signal(_Strict):

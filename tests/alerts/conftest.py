@@ -1,4 +1,5 @@
-"""Fixtures of the alerting tests: the prod org, its rendered artifacts, the real tools."""
+"""Fixtures of the alerting tests: the prod and dev orgs, their rendered artifacts, the real
+tools."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from orgconfig.model import OrgConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 PROD = ROOT / "config" / "prod.yaml"
+DEV = ROOT / "config" / "dev.yaml"
 PACKAGES = {
     "promtool": "prometheus",
     "amtool": "prometheus-alertmanager",
@@ -46,3 +48,14 @@ def org() -> OrgConfig:
 def rendered(tmp_path_factory: pytest.TempPathFactory, org: OrgConfig) -> Rendered:
     """`irctl render` of the prod stack, once per session."""
     return render(org, "prod", PROD, tmp_path_factory.mktemp("render"))
+
+
+@pytest.fixture(scope="session")
+def dev_org() -> OrgConfig:
+    return load_config(DEV)
+
+
+@pytest.fixture(scope="session")
+def dev_rendered(tmp_path_factory: pytest.TempPathFactory, dev_org: OrgConfig) -> Rendered:
+    """`irctl render --stack dev` (the sandbox's short durations), once per session."""
+    return render(dev_org, "dev", DEV, tmp_path_factory.mktemp("render-dev"))

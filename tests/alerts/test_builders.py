@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from alerts.alertmanager import StatusPageHook, build_config
 from alerts.catalog import ALERT_NAMES, service_alerts
 from alerts.documents import dump
 from alerts.promtool import (
+    burst_test,
     fires_at,
     humanize,
     humanize_duration,
@@ -31,6 +33,7 @@ from alerts.rules import rule_file, rule_groups
 from orgconfig.alerting import Thresholds
 from orgconfig.load import ConfigError, load_config
 from orgconfig.model import OrgConfig
+from orgconfig.units import format_duration
 from tests.alerts.conftest import run, tool
 
 WriteConfig = Callable[[dict[str, Any]], Path]
@@ -142,6 +145,73 @@ def test_bad_alert_settings_fail_with_clear_messages(
     assert "unknown service id(s) 'nope'" in report
     assert "'service=api' is not PromQL label matchers" in report
     assert "colour" in report
+
+
+def test_durations_must_fit_the_evaluation_interval(
+    prod_data: dict[str, Any], write_config: WriteConfig
+) -> None:
+    def problems(**alerting: Any) -> str:
+        with pytest.raises(ConfigError) as caught:
+            load_config(write_config(_with(prod_data, **alerting)))
+        return caught.value.report()
+
+    report = problems(thresholds={"down_for": "90s", "rate_window": "1m"})
+    assert (
+        "down_for (1m30s) must be a whole multiple of evaluation_interval (1m), e.g. 1m or 2m"
+        in report
+    )
+    assert (
+        "rate_window (1m) must be at least twice evaluation_interval (1m), i.e. at least 2m"
+        in report
+    )
+    report = problems(
+        evaluation_interval="15s",
+        thresholds={"error_budget_warning_for": "20s", "rate_window": "45s"},
+    )
+    assert "error_budget_warning_for (20s) must be a whole multiple of evaluation_interval " in (
+        report
+    )
+    assert "(15s), e.g. 15s or 30s: rules only evaluate every 15s" in report
+    assert "rate_window" not in report  # 45s is three 15 s evaluations
+    assert "evaluation_interval 0s must be above 0s" in problems(evaluation_interval="0s")
+
+
+def test_rule_groups_carry_the_interval_only_when_it_is_not_1m(
+    org: OrgConfig, prod_data: dict[str, Any], write_config: WriteConfig
+) -> None:
+    assert all("interval" not in group for group in rule_groups(org))
+    short = {f"{name}_for": "15s" for name in ("down", "error_rate", "latency", "saturation")}
+    fast = _org(
+        _with(
+            prod_data,
+            evaluation_interval="5s",
+            thresholds={**short, "failures_for": "15s", "rate_window": "20s"},
+        ),
+        write_config,
+    )
+    groups = rule_groups(fast)
+    assert [list(group)[:2] for group in groups] == [["name", "interval"]] * len(groups)
+    assert {group["interval"] for group in groups} == {"5s"}
+    down = next(r for r in _rules(fast) if r["alert"] == "ServiceDown")
+    assert down["for"] == "15s"
+    assert "[20s]" in next(r for r in _rules(fast) if r["alert"] == "HighErrorRate")["expr"]
+
+
+def test_error_budget_for_durations_come_from_config(
+    org: OrgConfig, prod_data: dict[str, Any], write_config: WriteConfig
+) -> None:
+    def burn_for(config: OrgConfig) -> dict[str, str]:
+        return {
+            r["labels"]["severity"]: r["for"]
+            for r in _rules(config)
+            if r["alert"] == "ErrorBudgetBurn" and r["labels"]["service"] == "api"
+        }
+
+    assert burn_for(org) == {"critical": "2m", "warning": "15m"}
+    changed = _with(
+        prod_data, thresholds={"error_budget_critical_for": "5m", "error_budget_warning_for": "1h"}
+    )
+    assert burn_for(_org(changed, write_config)) == {"critical": "5m", "warning": "1h"}
 
 
 # --------------------------------------------------------------------------- promtool tests
@@ -361,3 +431,25 @@ def test_burst_test_proves_the_short_window_stops_the_page(org: OrgConfig, tmp_p
     result = run(promtool, "test", "rules", "t.yaml", cwd=tmp_path)
     assert result.returncode == 1
     assert "time: 6h10m" in result.stdout + result.stderr
+
+
+def test_burst_test_follows_the_step_while_promtool_can_afford_it(org: OrgConfig) -> None:
+    burn = next(a for a in service_alerts(org) if a.alert == "ErrorBudgetBurn")
+    budget = 1 - org.alerting.thresholds.availability_target
+
+    def eval_times(step: timedelta) -> list[str] | None:
+        test = burst_test(burn, budget, step)
+        if test is None:
+            return None
+        assert test["interval"] == format_duration(step)
+        return [check["eval_time"] for check in test["promql_expr_test"]]
+
+    assert eval_times(timedelta(minutes=1)) == ["330m", "360m", "370m"]
+    assert eval_times(timedelta(seconds=15)) == ["19800s", "21600s", "22200s"]
+    assert eval_times(timedelta(seconds=5)) is None  # 4440 steps: too slow for promtool
+    assert eval_times(timedelta(seconds=7)) is None  # 5m is no whole number of steps
+    # A page must come by the end of the 1h burst, two thirds of which it needs to cross.
+    slow = replace(
+        burn, levels=tuple(replace(lv, for_=timedelta(minutes=20)) for lv in burn.levels)
+    )
+    assert burst_test(slow, budget) is None

@@ -42,6 +42,10 @@ def test_promtool_unit_tests_pass_on_both_sides_of_every_threshold(rendered: Ren
                   "PaymentProcessingFailures", "HighCPUUsage", "HighMemoryUsage",
                   "DiskSpaceLow", "ErrorBudgetBurn", "Watchdog"):  # fmt: skip
         assert any(name.startswith(alert) for name in names), f"no promtool test for {alert}"
+    _promtool_test_rules(promtool, tests_file)
+
+
+def _promtool_test_rules(promtool: str, tests_file: Path) -> None:
     # Each promtool test builds its own TSDB: run the file in parallel parts to stay fast.
     with concurrent.futures.ThreadPoolExecutor() as pool:
         results = list(
