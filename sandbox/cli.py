@@ -6,7 +6,7 @@ import signal
 import time
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.markup import escape
@@ -112,7 +112,11 @@ def _live_log(box: object) -> None:
 
 
 def _self_test(org: object, folder: Path) -> None:
+    import sys
     import tempfile
+    import traceback
+
+    import httpx
 
     from orgconfig.model import OrgConfig
     from sandbox.processes import MissingBinary, ProcessFailed
@@ -124,14 +128,22 @@ def _self_test(org: object, folder: Path) -> None:
     def say(line: str) -> None:
         print(f"[{time.monotonic() - started:5.1f}s] {line}" if line else "", flush=True)
 
+    def broken(message: str, code: int) -> NoReturn:
+        # CI reads the closing line: it stays the summary even when the run breaks.
+        sys.stderr.flush()
+        print(f"error: {message}\n0 passed, 1 failed", flush=True)
+        raise typer.Exit(code)
+
     with tempfile.TemporaryDirectory(prefix="irctl-selftest-") as scratch:
         try:
             result = run_self_test(org, Path(scratch), say)
         except MissingBinary as exc:
-            fail(str(exc), 3)
+            broken(str(exc), 3)
         except ProcessFailed as exc:
-            print(f"error: {exc}\n0 passed, 1 failed", flush=True)
-            raise typer.Exit(1) from None
+            broken(str(exc), 1)
+        except (httpx.HTTPError, OSError, RuntimeError) as exc:
+            traceback.print_exc()
+            broken(f"{type(exc).__name__}: {exc}", 1)
         result.elapsed_seconds = time.monotonic() - started
         failed = report(org, result, lambda line: print(line, flush=True))
     if failed:

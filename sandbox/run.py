@@ -42,6 +42,7 @@ S3_CREDENTIALS = {
     "AWS_DEFAULT_REGION": "us-east-1",
 }
 READY_TIMEOUT_SECONDS = 60.0
+RESEND_DELAY = "5s"
 
 
 def default_run_dir() -> Path:
@@ -51,7 +52,8 @@ def default_run_dir() -> Path:
 @dataclass
 class SandboxOptions:
     run_dir: Path = field(default_factory=default_run_dir)
-    timings: wiring.ScrapeTimings = field(default_factory=wiring.ScrapeTimings)
+    # None: 1 s scrapes, rules evaluated at the config's `alerting.evaluation_interval`.
+    timings: wiring.ScrapeTimings | None = None
     # The local PagerDuty's clock: 60 = one real second counts as a minute, so the
     # 15-minute escalation tiers pass in 15 s during a drill.
     pagerduty_clock_speed: float = 60.0
@@ -65,6 +67,7 @@ class Sandbox:
         self.options = options or SandboxOptions()
         self.run_dir = self.options.run_dir
         self.service_ids = [s.id for s in org.services]
+        self.timings = self.options.timings or wiring.ScrapeTimings.for_rules(org)
         self.keys = wiring.routing_keys(self.service_ids)
         self.api_token = secrets.token_hex(16)
         self.fleet = DemoFleet(self.service_ids)
@@ -232,16 +235,19 @@ class Sandbox:
     def _start_prometheus(self, binary: str, addresses: wiring.Addresses) -> None:
         folder = (self.run_dir / "prometheus").resolve()
         rules_path = folder / "rules.yaml"
-        rules_path.write_text(yaml.safe_dump(wiring.prometheus_rules(self.org), sort_keys=False))
+        rules = wiring.prometheus_rules(self.org, self.timings)
+        rules_path.write_text(yaml.safe_dump(rules, sort_keys=False))
         config_path = folder / "prometheus.yml"
-        config = wiring.prometheus_config(
-            addresses, self.service_ids, [rules_path], self.options.timings
-        )
+        config = wiring.prometheus_config(addresses, self.service_ids, [rules_path], self.timings)
         config_path.write_text(yaml.safe_dump(config, sort_keys=False))
         self.supervisor.spawn(
             "prometheus",
             [binary, f"--config.file={config_path}", f"--storage.tsdb.path={folder / 'data'}",
              f"--web.listen-address={wiring.hostport(addresses.prometheus)}",
+             # Alerts of the first evaluations are dropped until service discovery hands the
+             # notifier its Alertmanager (up to 5 s in 2.42); firing ones are only sent again
+             # after this delay (default 1m), which would hold back the Watchdog heartbeat.
+             f"--rules.alert.resend-delay={RESEND_DELAY}",
              "--storage.tsdb.retention.time=1d", "--log.level=warn"],
         )  # fmt: skip
 

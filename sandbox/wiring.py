@@ -44,6 +44,13 @@ class ScrapeTimings:
     scrape_interval: timedelta = timedelta(seconds=1)
     evaluation_interval: timedelta = timedelta(seconds=1)
 
+    @classmethod
+    def for_rules(cls, org: OrgConfig) -> ScrapeTimings:
+        """1 s scrapes, and rules evaluated at the config's `alerting.evaluation_interval`
+        (the pace its `for` durations are multiples of)."""
+        every = org.alerting.evaluation_interval
+        return cls(min(cls.scrape_interval, every), every)
+
 
 KUBE_PROMETHEUS = ScrapeTimings(timedelta(seconds=30), timedelta(seconds=30))
 
@@ -158,11 +165,19 @@ def statuspage_config(org: OrgConfig, addresses: Addresses) -> dict[str, Any]:
     return _replace_origin(config, S3_ORIGIN, addresses.s3.rstrip("/"))
 
 
-def prometheus_rules(org: OrgConfig) -> dict[str, Any]:
-    """The generated rule file, exactly as production gets it."""
+def prometheus_rules(org: OrgConfig, timings: ScrapeTimings | None = None) -> dict[str, Any]:
+    """The generated rule file, exactly as production gets it.
+
+    Timings that evaluate at another pace than the config (the benchmark's kube-prometheus
+    profile) take the groups' own `interval` away, so Prometheus' global one applies.
+    """
     from alerts.rules import rule_file
 
-    return rule_file(org)
+    rules = rule_file(org)
+    if timings is not None and timings.evaluation_interval != org.alerting.evaluation_interval:
+        for group in rules["groups"]:
+            group.pop("interval", None)
+    return rules
 
 
 def alertmanager_config(

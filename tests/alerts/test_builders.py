@@ -239,6 +239,29 @@ def test_generated_tests_straddle_each_threshold_and_its_for_duration(org: OrgCo
     assert fired[0]["exp_annotations"]["description"].startswith("11% of requests to Public API")
 
 
+def test_generated_tests_step_at_the_evaluation_interval(dev_org: OrgConfig) -> None:
+    """At a 1 s evaluation_interval the `for` edge is one second wide, not one minute."""
+    step = dev_org.alerting.evaluation_interval
+    assert step == timedelta(seconds=1)
+    web = {a.alert: a for a in service_alerts(dev_org) if a.service == "web"}
+    errors, critical = web["HighErrorRate"], web["HighErrorRate"].levels[0]
+    assert fires_at(errors, critical, 0.11, step) == timedelta(seconds=1 + 15)
+    failures = next(a for a in service_alerts(dev_org) if a.alert == "DatabaseConnectionFailures")
+    # 1.1 a minute over a 20 s window that fills from zero: true once 19 of 20 s are seen.
+    assert fires_at(failures, failures.levels[0], 1.1, step) == timedelta(seconds=19 + 15)
+    generated = rule_tests(dev_org)
+    assert generated["evaluation_interval"] == "1s"
+    at_11 = next(t for t in generated["tests"] if t["name"].startswith("HighErrorRate at 0.11 "))
+    assert at_11["interval"] == "1s"
+    by_time = {c["eval_time"]: c["exp_alerts"] for c in at_11["alert_rule_test"]}
+    assert by_time["15s"] == []
+    assert {a["exp_labels"]["severity"] for a in by_time["16s"]} == {"critical", "warning"}
+    db = next(
+        t for t in generated["tests"] if t["name"].startswith("DatabaseConnectionFailures at 1.1 ")
+    )
+    assert db["input_series"][0]["values"].startswith("0+0.0183333333x")
+
+
 @functools.cache
 def _prod() -> OrgConfig:
     return load_config(Path(__file__).resolve().parents[2] / "config" / "prod.yaml")

@@ -59,6 +59,46 @@ def _promtool_test_rules(promtool: str, tests_file: Path) -> None:
         assert "SUCCESS" in result.stdout
 
 
+def test_dev_rules_evaluate_every_second_and_pass_promtool(
+    dev_rendered: Rendered, dev_org: OrgConfig
+) -> None:
+    """The sandbox's seconds-long `for` durations are proven at their 1 s pace, both sides of
+    every threshold and `for` edge, like prod's."""
+    promtool = tool("promtool")
+    rules_file = dev_rendered.out / "prometheus/rules.yaml"
+    groups = yaml.safe_load(rules_file.read_text())["groups"]
+    assert {group["interval"] for group in groups} == {"1s"}
+    result = run(promtool, "check", "rules", str(rules_file))
+    assert result.returncode == 0, result.stdout + result.stderr
+    rules = sum(len(alert.levels) for alert in service_alerts(dev_org)) + 1  # + Watchdog
+    assert f"SUCCESS: {rules} rules found" in result.stdout
+
+    tests_file = dev_rendered.out / "prometheus/rules.test.yaml"
+    tests = yaml.safe_load(tests_file.read_text())
+    assert tests["evaluation_interval"] == "1s"
+    assert {test["interval"] for test in tests["tests"]} == {"1s"}
+    names = [test["name"] for test in tests["tests"]]
+    for alert in {a.alert for a in service_alerts(dev_org)} | {"Watchdog"}:
+        assert any(name.startswith(alert) for name in names), f"no promtool test for {alert}"
+    down = next(t for t in tests["tests"] if t["name"].startswith("ServiceDown at 0 "))
+    assert [c["eval_time"] for c in down["alert_rule_test"]] == ["14s", "15s", "37s"]
+    _promtool_test_rules(promtool, tests_file)
+
+
+def test_dev_tests_catch_a_for_one_second_too_long(dev_rendered: Rendered, tmp_path: Path) -> None:
+    """The generated tests pin `for` to the evaluation: rules waiting 16 s fail tests for 15 s."""
+    promtool = tool("promtool")
+    rules = (dev_rendered.out / "prometheus/rules.yaml").read_text()
+    assert "for: 15s" in rules
+    (tmp_path / "rules.yaml").write_text(rules.replace("for: 15s", "for: 16s"))
+    tests = yaml.safe_load((dev_rendered.out / "prometheus/rules.test.yaml").read_text())
+    tests["tests"] = [t for t in tests["tests"] if t["name"].startswith("ServiceDown at 0 ")]
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(tests))
+    result = run(promtool, "test", "rules", "t.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "time: 15s" in result.stdout + result.stderr
+
+
 def test_amtool_check_config_accepts_the_rendered_config(rendered: Rendered) -> None:
     result = run(
         tool("amtool"), "check-config", str(rendered.out / "alertmanager/alertmanager.yaml")

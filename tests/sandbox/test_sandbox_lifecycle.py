@@ -45,6 +45,7 @@ def test_sandbox_starts_everything_and_stops_cleanly(tmp_path: Path) -> None:
         rules = httpx.get(f"{addresses.prometheus}/api/v1/rules", timeout=5).json()["data"]
         names = {r["name"] for g in rules["groups"] for r in g["rules"]}
         assert {"ServiceDown", "HighErrorRate", "Watchdog"} <= names
+        assert {g["interval"] for g in rules["groups"]} == {1}  # dev's evaluation_interval
         status = httpx.get(f"{addresses.alertmanager}/api/v2/status", timeout=5).json()
         assert "pagerduty-api" in status["config"]["original"]
     finally:
