@@ -8,9 +8,6 @@ BIN := $(VENV)/bin
 IRCTL := $(BIN)/irctl
 PYTHON ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# promtool, amtool and a real Alertmanager, PostgreSQL and headless Chromium for the tests.
-DEB_PACKAGES := prometheus prometheus-alertmanager prometheus-blackbox-exporter \
-	postgresql chromium fonts-dejavu-core git nodejs npm
 BENCH_PACKAGES := nginx wrk
 STAMP := $(VENV)/.installed
 
@@ -22,15 +19,20 @@ help:
 	@echo "make test   lint, type-check, unit/integration tests, validate, sandbox self-test"
 	@echo "make bench  benchmarks (writes docs/benchmarks.md)"
 
+# Each missing tool brings only its own Debian package: never reinstall one that is there
+# (Node.js from another source conflicts with Debian's npm package).
 system-deps:
 	@missing=""; \
-	for tool in promtool amtool prometheus prometheus-alertmanager chromium git node npm; do \
-	  command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	need() { command -v "$$1" >/dev/null 2>&1 || missing="$$missing $$2"; }; \
+	need promtool prometheus; need prometheus prometheus; \
+	need amtool prometheus-alertmanager; need prometheus-alertmanager prometheus-alertmanager; \
+	need chromium "chromium fonts-dejavu-core"; need git git; need node nodejs; need npm npm; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
-	  echo "==> installing Debian packages (missing:$$missing)"; \
+	  packages=$$(echo $$missing | tr ' ' '\n' | sort -u | tr '\n' ' '); \
+	  echo "==> installing Debian packages: $$packages"; \
 	  $(SUDO) apt-get update -qq; \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEB_PACKAGES) >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$packages >/dev/null; \
 	fi
 	@$(PYTHON) -c "import venv, ensurepip" 2>/dev/null || { \
 	  echo "==> installing python3-venv"; $(SUDO) apt-get update -qq; \
