@@ -30,7 +30,6 @@ import html
 import itertools
 import json
 import re
-import socket
 import threading
 import time
 import uuid
@@ -44,6 +43,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
+
+from sandbox.servers import ThreadedServer
 
 # Documented PagerDuty limits (Events API v2 and REST API v2 references).
 ROUTING_KEY_LENGTH = 32
@@ -1505,13 +1506,7 @@ def _summary_of(body: Any) -> str:
 # --------------------------------------------------------------------------- running it
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-class FakePagerDutyServer:
+class FakePagerDutyServer(ThreadedServer):
     """Run the fake in a background thread on a free loopback port.
 
     ``with FakePagerDutyServer(fake) as server: server.url`` — ``url`` serves both the
@@ -1519,44 +1514,8 @@ class FakePagerDutyServer:
     """
 
     def __init__(self, fake: FakePagerDuty | None = None, host: str = "127.0.0.1") -> None:
-        import uvicorn
-
         self.fake = fake or FakePagerDuty()
-        self.host = host
-        self._sock = socket.socket()
-        self._sock.bind((host, 0))
-        self.port = int(self._sock.getsockname()[1])
-        config = uvicorn.Config(
-            create_app(self.fake), log_level="warning", lifespan="on", access_log=False
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    def start(self) -> FakePagerDutyServer:
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("the local PagerDuty did not start within 10 s")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._sock.close()
-
-    def __enter__(self) -> FakePagerDutyServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().__init__(create_app(self.fake), "the local PagerDuty", host)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -39,8 +39,8 @@ from sandbox.pagerduty import (
     FakePagerDutyServer,
     FaultPlan,
     ServiceConfig,
-    free_port,
 )
+from sandbox.servers import free_port
 from tests.alerts.conftest import tool
 
 STATUSPAGE_TOKEN = "statuspage-bearer-token-for-tests"

@@ -15,8 +15,8 @@ from sandbox.pagerduty import (
     FakePagerDutyServer,
     FaultPlan,
     ServiceConfig,
-    free_port,
 )
+from sandbox.servers import free_port
 from tests.alerts.conftest import PROD
 
 API_KEY = "a" * 32

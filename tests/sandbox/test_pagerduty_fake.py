@@ -23,8 +23,8 @@ from sandbox.pagerduty import (
     FaultPlan,
     ServiceConfig,
     create_app,
-    free_port,
 )
+from sandbox.servers import free_port
 
 KEY_A = "a" * 32
 KEY_B = "b" * 32
