@@ -44,6 +44,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from learning.incidents import parse_time as parse_ts
 from sandbox.servers import ThreadedServer
 
 # Documented PagerDuty limits (Events API v2 and REST API v2 references).
@@ -67,17 +68,6 @@ MAX_RANGE = timedelta(days=180)
 def format_ts(moment: datetime) -> str:
     """PagerDuty's timestamp format: ISO 8601, UTC, whole seconds, ``Z``."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_ts(text: str) -> datetime:
-    """Parse an ISO 8601 date or date-time; naive values are taken as UTC."""
-    value = text.strip()
-    if value.endswith("Z"):
-        value = value[:-1] + "+00:00"
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 class Clock:
