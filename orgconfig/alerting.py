@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -33,6 +34,15 @@ from orgconfig.units import Duration, Percent, TimeOfDay, TimeZone, format_durat
 _MATCHER = r'\s*[a-zA-Z_][a-zA-Z0-9_]*\s*(=|!=|=~|!~)\s*"(?:[^"\\]|\\.)*"\s*'
 SELECTOR_RE = re.compile(rf"^(?:{_MATCHER}(?:,{_MATCHER})*)?,?\s*$")
 SELECTOR_HELP = 'PromQL label matchers without braces, e.g. service="api", env="prod"'
+
+
+def _selector_syntax(value: str) -> str:
+    if not SELECTOR_RE.match(value):
+        raise ValueError(f"{value!r} is not {SELECTOR_HELP}")
+    return value
+
+
+Selector = Annotated[str, AfterValidator(_selector_syntax)]
 NAME_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 
 
@@ -299,7 +309,7 @@ class Signal(_Strict):
     """One alert signal of a service: on by default, with the catalog's default expression."""
 
     enabled: bool = True
-    selector: str | None = Field(
+    selector: Selector | None = Field(
         None, description=f"Overrides the service's selector for this signal: {SELECTOR_HELP}."
     )
     expr: str | None = Field(
@@ -308,13 +318,6 @@ class Signal(_Strict):
         description="Replaces the default value expression (PromQL); the threshold comparison "
         'is added to it, e.g. max(probe_duration_seconds{job="web"}).',
     )
-
-    @field_validator("selector")
-    @classmethod
-    def _selector_syntax(cls, value: str | None) -> str | None:
-        if value is not None and not SELECTOR_RE.match(value):
-            raise ValueError(f"{value!r} is not {SELECTOR_HELP}")
-        return value
 
 
 class OptInSignal(Signal):
@@ -327,7 +330,7 @@ class ServiceAlerts(_Strict):
     """Which alert signals a service has; each can be turned off or overridden."""
 
     enabled: bool = Field(True, description="False: no alert rules for this service at all.")
-    selector: str | None = Field(
+    selector: Selector | None = Field(
         None,
         description=f"Matchers for this service's metrics ({SELECTOR_HELP}); "
         'default service="<service id>".',
@@ -353,13 +356,6 @@ class ServiceAlerts(_Strict):
         default_factory=OptInSignal,
         description="PaymentProcessingFailures: payment_failures_total.",
     )
-
-    @field_validator("selector")
-    @classmethod
-    def _selector_syntax(cls, value: str | None) -> str | None:
-        if value is not None and not SELECTOR_RE.match(value):
-            raise ValueError(f"{value!r} is not {SELECTOR_HELP}")
-        return value
 
     @model_validator(mode="after")
     def _budget_needs_requests(self) -> ServiceAlerts:
