@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -148,10 +148,3 @@ def show_command(
     org, _ = load_org(stack, config)
     for table in summary(org, at or datetime.now(UTC)):
         console.print(table)
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
-
-
-__all__ = ["app", "coverage_tables", "err", "summary"]

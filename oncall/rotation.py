@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from orgconfig.model import DAYS_OF_WEEK, Restriction, Schedule
@@ -104,7 +104,3 @@ def shifts(schedule: Schedule, start: datetime, end: datetime) -> list[Shift]:
 def on_call_at(schedule: Schedule, moment: datetime) -> str | None:
     found = shifts(schedule, moment, moment + timedelta(seconds=1))
     return found[0].person_id if found else None
-
-
-def week_start(day: date) -> date:
-    return day - timedelta(days=day.weekday())

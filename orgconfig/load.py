@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import types
 import typing
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -198,13 +197,3 @@ def load_config(path: str | Path) -> OrgConfig:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([Problem(str(path), "", None, f"cannot read the file: {exc}")]) from None
     return parse_config(text, str(path))
-
-
-def config_path_for_stack(stack: str, root: Path | None = None) -> Path:
-    """`config/<stack>.yaml` by convention (Pulumi.<stack>.yaml may point elsewhere)."""
-    root = root or Path(__file__).resolve().parent.parent
-    return root / "config" / f"{stack}.yaml"
-
-
-def iter_problem_lines(error: ConfigError) -> Iterator[str]:
-    yield from (str(p) for p in error.problems)
