@@ -11,7 +11,9 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-PROD = ROOT / "config" / "prod.yaml"
+# Tests own their org (tests/fixtures/README.md): never the example org people edit.
+PROD = ROOT / "tests" / "fixtures" / "modulo.yaml"
+DEV = ROOT / "tests" / "fixtures" / "modulo-dev.yaml"
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from orgconfig.load import load_config
 from orgconfig.model import OrgConfig
 
 ROOT = Path(__file__).resolve().parents[2]
-PROD = ROOT / "config" / "prod.yaml"
-DEV = ROOT / "config" / "dev.yaml"
+PROD = ROOT / "tests" / "fixtures" / "modulo.yaml"
+DEV = ROOT / "tests" / "fixtures" / "modulo-dev.yaml"
 PACKAGES = {
     "promtool": "prometheus",
     "amtool": "prometheus-alertmanager",

@@ -264,7 +264,7 @@ def test_generated_tests_step_at_the_evaluation_interval(dev_org: OrgConfig) -> 
 
 @functools.cache
 def _prod() -> OrgConfig:
-    return load_config(Path(__file__).resolve().parents[2] / "config" / "prod.yaml")
+    return load_config(Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "modulo.yaml")
 
 
 @settings(max_examples=40, deadline=None)

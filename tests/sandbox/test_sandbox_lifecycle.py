@@ -28,7 +28,7 @@ def _alive(pid: int) -> bool:
 
 
 def test_sandbox_starts_everything_and_stops_cleanly(tmp_path: Path) -> None:
-    org = load_config(ROOT / "config" / "dev.yaml")
+    org = load_config(ROOT / "tests" / "fixtures" / "modulo-dev.yaml")
     sandbox = Sandbox(org, SandboxOptions(run_dir=tmp_path))
     try:
         addresses = sandbox.start()

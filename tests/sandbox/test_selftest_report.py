@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_report_ends_with_the_summary_after_the_duration() -> None:
-    org = load_config(ROOT / "config" / "dev.yaml")
+    org = load_config(ROOT / "tests" / "fixtures" / "modulo-dev.yaml")
     outcomes = [Outcome(sc) for sc in SCENARIOS[:2]]
     outcomes[1].failures.append("never reached Slack")
     lines: list[str] = []

@@ -26,11 +26,11 @@ ADDRESSES = wiring.Addresses(
 
 @pytest.fixture(scope="module")
 def dev() -> OrgConfig:
-    return load_config(ROOT / "config" / "dev.yaml")
+    return load_config(ROOT / "tests" / "fixtures" / "modulo-dev.yaml")
 
 
 def test_dev_config_keeps_prods_people_ladder_and_services(dev: OrgConfig) -> None:
-    prod = load_config(ROOT / "config" / "prod.yaml")
+    prod = load_config(ROOT / "tests" / "fixtures" / "modulo.yaml")
     assert [s.id for s in dev.services] == [s.id for s in prod.services]
     assert dev.escalation_policies == prod.escalation_policies
     assert dev.alerting.thresholds.down_for < prod.alerting.thresholds.down_for
@@ -105,7 +105,7 @@ def test_bursts_only_where_the_rate_window_outlasts_the_for_duration(dev: OrgCon
     # dev's 20 s window cannot hold a burst through a 15 s `for`: every fault is held until
     # its notification arrives, and clears one short window after it is removed.
     assert all(burst(dev, sc) is None for sc in SCENARIOS)
-    prod = load_config(ROOT / "config" / "prod.yaml")  # 5m window, 2m for: still fits
+    prod = load_config(ROOT / "tests" / "fixtures" / "modulo.yaml")  # 5m window, 2m for: still fits
     assert burst(prod, scenario("database")) == 5
     assert burst(prod, scenario("down")) is None  # probe_success is a gauge: hold the fault
 
@@ -117,7 +117,7 @@ def test_prometheus_evaluates_at_the_configs_interval(dev: OrgConfig) -> None:
     assert config["global"]["evaluation_interval"] == "1s"
     groups = wiring.prometheus_rules(dev, timings)["groups"]
     assert {g["interval"] for g in groups} == {"1s"}
-    prod = load_config(ROOT / "config" / "prod.yaml")
+    prod = load_config(ROOT / "tests" / "fixtures" / "modulo.yaml")
     assert wiring.ScrapeTimings.for_rules(prod).evaluation_interval == timedelta(minutes=1)
     # The benchmark's kube-prometheus side: its 30 s global evaluation must really apply.
     slow = wiring.prometheus_rules(dev, wiring.KUBE_PROMETHEUS)["groups"]
