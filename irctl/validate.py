@@ -19,7 +19,7 @@ import typer
 import yaml
 
 from irctl.common import ConfigOption, StackOption, console, err, fail
-from irctl.stacks import StackError, config_file_for, stack_settings
+from irctl.stacks import StackError, config_file_for, page_test_service_for, stack_settings
 from orgconfig.load import ConfigError, load_config
 from orgconfig.model import OrgConfig
 
@@ -218,7 +218,7 @@ def validate(
     console.print(f"validating stack [bold]{stack}[/] ...")
     try:
         path = config_file_for(stack, config)
-        org: OrgConfig = load_config(path)
+        org: OrgConfig = load_config(path, page_test_service=page_test_service_for(stack))
     except StackError as exc:
         report.step("config", [str(exc)])
         return report.problems
