@@ -15,7 +15,15 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from orgconfig.model import OrgConfig
-from orgconfig.yamlsafe import MAX_FILE_CHARS, FastLoader, Loc, YamlRefused, prescan, scan_nodes
+from orgconfig.yamlsafe import (
+    MAX_FILE_CHARS,
+    REFUSED,
+    FastLoader,
+    Loc,
+    YamlRefused,
+    prescan,
+    scan_nodes,
+)
 
 
 @dataclass(frozen=True)
@@ -208,8 +216,13 @@ def parse_config(
         context = {"ids": _collect_ids(data), "page_test_service": page_test_service}
         org = OrgConfig.model_validate(data, context=context)
     except ValidationError as exc:
+        # A refused scalar was already reported (as itself, not as the stand-in).
         reported = {p.path for p in problems}
-        problems += [p for p in validation_problems(exc, file, lines) if p.path not in reported]
+        problems += [
+            p
+            for p in validation_problems(exc, file, lines)
+            if p.path not in reported and repr(REFUSED) not in p.message
+        ]
     if problems:
         raise ConfigError(sorted(problems, key=lambda p: p.line or 0))
     return org

@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from orgconfig.credentials import MOVE_HINT, url_credentials
+
 Loc = tuple[str | int, ...]
 
 # libyaml's C implementation when it is installed (it is, with the PyYAML wheels): about ten
@@ -41,6 +43,7 @@ _FLOAT = "tag:yaml.org,2002:float"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _MERGE = "tag:yaml.org,2002:merge"
 _STR = "tag:yaml.org,2002:str"
+REFUSED = "(refused)"  # stands in for a refused scalar, so the model sees a short string
 
 
 class YamlRefused(Exception):
@@ -93,6 +96,8 @@ def _scalar_problem(node: yaml.ScalarNode) -> str | None:
             f"a value of {len(value):,} characters; at most {MAX_SCALAR_CHARS:,} are allowed "
             "(PagerDuty's longest text field): link to a document instead"
         )
+    if "://" in value and (credentials := url_credentials(value)):
+        return f"{'; '.join(credentials)}: {MOVE_HINT}"
     if node.tag == _INT:
         digits = value.replace("_", "").lstrip("+-")
         try:
@@ -151,7 +156,7 @@ def scan_nodes(root: yaml.Node) -> NodeScan:
                 scan.problems.append((loc, node.start_mark.line + 1, problem))
                 # Build it as a short string: the constructor would fail on it, and the model
                 # then reports nothing worse than a wrong type at a path already reported.
-                node.tag, node.value = _STR, "(refused)"
+                node.tag, node.value = _STR, REFUSED
         else:
             active.add(id(node))
             if isinstance(node, yaml.MappingNode):
