@@ -20,7 +20,7 @@ layer; time off is judged by the coverage check (PagerDuty does not know about i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -41,6 +41,7 @@ class Shift:
     schedule_id: str
     rotation: int = field(default=0, compare=False)  # index in all_rotations(), OVERRIDE
     occurrence: datetime | None = field(default=None, compare=False)  # local start, unclipped
+    event: int = field(default=0, compare=False)  # index in rotation_events(schedule)
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class ShiftEvent:
     rrule: str  # e.g. "FREQ=WEEKLY;INTERVAL=2" (RFC 5545, without the "RRULE:" prefix)
     shifts_per_member: int
     members: tuple[str, ...]
+    number: int = 0  # index in rotation_events(schedule)
 
     def localize(self, naive: datetime) -> datetime:
         return naive.replace(tzinfo=ZoneInfo(self.zone))
@@ -135,7 +137,7 @@ def rotation_events(schedule: Schedule) -> list[ShiftEvent]:
                     members,
                 )
             )
-    return events
+    return [replace(e, number=n) for n, e in enumerate(events)]
 
 
 @cache
@@ -166,6 +168,7 @@ def event_shifts(event: ShiftEvent, start: datetime, end: datetime) -> list[Shif
                 event.schedule_id,
                 event.rotation,
                 occurrence,
+                event.number,
             )
         )
     return out
@@ -195,9 +198,7 @@ def replaced(shift_list: list[Shift], override: Override, zone: str) -> list[Shi
     """The parts of the shifts inside the override's window: what the override replaces."""
     lo, hi = override_window(override, zone)
     return [
-        Shift(
-            max(s.start, lo), min(s.end, hi), s.person_id, s.schedule_id, s.rotation, s.occurrence
-        )
+        replace(s, start=max(s.start, lo), end=min(s.end, hi))
         for s in shift_list
         if s.start < hi and s.end > lo
     ]
@@ -205,11 +206,7 @@ def replaced(shift_list: list[Shift], override: Override, zone: str) -> list[Shi
 
 def _outside(shift: Shift, lo: datetime, hi: datetime) -> list[Shift]:
     pieces = [(shift.start, min(shift.end, lo)), (max(shift.start, hi), shift.end)]
-    return [
-        Shift(a, b, shift.person_id, shift.schedule_id, shift.rotation, shift.occurrence)
-        for a, b in pieces
-        if a < b
-    ]
+    return [replace(shift, start=a, end=b) for a, b in pieces if a < b]
 
 
 def on_call(
