@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import PROD
+from tests.deploy.test_diff import git
 
 IRCTL = str(Path(sys.executable).parent / "irctl")
 
@@ -39,15 +40,6 @@ overrides:
   - {schedule: platform-primary, person: sam-okafor, from: 2026-12-08, to: 2026-12-11,
      note: Sam covers Alex}
 """
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=ci@example.com", "-c", "user.name=ci", *args],
-        cwd=repo,
-        check=True,
-        capture_output=True,
-    )
 
 
 def diff(repo: Path) -> str:
