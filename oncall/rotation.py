@@ -19,6 +19,7 @@ layer; time off is judged by the coverage check (PagerDuty does not know about i
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -150,10 +151,15 @@ def _occurrences(rule: str, start: datetime, until: date) -> tuple[datetime, ...
 def event_shifts(event: ShiftEvent, start: datetime, end: datetime) -> list[Shift]:
     """The event's shifts overlapping [start, end) (UTC), clipped to it."""
     out = []
-    until = end.astimezone(ZoneInfo(event.zone)).date() + timedelta(days=2)
+    zone = ZoneInfo(event.zone)
+    until = end.astimezone(zone).date() + timedelta(days=2)
     occurrences = _occurrences(event.rrule, event.start, until)
     count = len(event.members) * event.shifts_per_member
-    for k, occurrence in enumerate(occurrences):
+    # Skip, by bisection, the occurrences that end a day or more before the window.
+    earliest = start.astimezone(zone).replace(tzinfo=None) - event.length - timedelta(days=1)
+    first = bisect_left(occurrences, earliest)
+    for k in range(first, len(occurrences)):
+        occurrence = occurrences[k]
         lo, hi = event.utc(occurrence), event.utc(occurrence + event.length)
         if lo >= end:
             break
