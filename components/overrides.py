@@ -7,7 +7,8 @@ schedules take overrides at `/v3/schedules/{id}/overrides` (PagerDuty/api-schema
 replaces, which `oncall.desired.override_spec` works out from the same expansion `oncall show`
 uses.
 
-- create: POST the override shifts; the resource id lists the created override ids.
+- create: POST the override shifts that have not ended yet; the resource id lists the created
+  override ids.
 - delete: remove each override that still lies in the future; overrides that have started or
   ended stay in PagerDuty as history.
 - any change of inputs replaces the resource (delete, then create).
@@ -50,7 +51,7 @@ def _member(user_id: str) -> dict[str, str]:
     return {"type": "user_member", "user_id": user_id}
 
 
-def _starts(text: str) -> datetime:
+def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
@@ -62,8 +63,10 @@ class ScheduleOverrideProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         client = _client(props["api_url"])
-        shifts = props["shifts"]
-        ids: list[str] = []
+        now = self.now()
+        # A shift that is already over is history: PagerDuty is not asked to create it.
+        shifts = [s for s in props["shifts"] if _instant(s["end_time"]) > now]
+        created: list[dict[str, str]] = []
         if shifts:
             body = {
                 "overrides": [
@@ -79,21 +82,24 @@ class ScheduleOverrideProvider(ResourceProvider):
                 ]
             }
             answer = client.jpost(f"/v3/schedules/{props['schedule_id']}/overrides", json=body)
-            ids = [created["id"] for created in answer["overrides"]]
-        outs = {**props, "override_ids": ids}
-        return CreateResult(id_=",".join(ids) or f"empty-{props['schedule_id']}", outs=outs)
+            created = [
+                {"id": made["id"], "start_time": made["start_time"]} for made in answer["overrides"]
+            ]
+        ids = [made["id"] for made in created]
+        outs = {**props, "created": created, "override_ids": ids}
+        return CreateResult(id_=",".join(ids) or f"none-{props['schedule_id']}", outs=outs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         client = _client(props["api_url"])
         now = self.now()
         path = f"/v3/schedules/{props['schedule_id']}/overrides"
-        for override_id, shift in zip(props.get("override_ids", []), props["shifts"], strict=False):
-            if _starts(shift["start_time"]) <= now:
+        for made in props.get("created", []):
+            if _instant(made["start_time"]) <= now:
                 continue  # started or past: PagerDuty keeps it as history
-            response = client.delete(f"{path}/{override_id}")
+            response = client.delete(f"{path}/{made['id']}")
             if response.status_code not in (204, 404):
                 raise RuntimeError(
-                    f"deleting override {override_id} failed: HTTP {response.status_code} "
+                    f"deleting override {made['id']} failed: HTTP {response.status_code} "
                     f"{response.text[:200]}"
                 )
 
@@ -153,6 +159,7 @@ class ScheduleOverride(Resource):
                 "schedule_id": args.schedule_id,
                 "shifts": shifts,
                 "api_url": args.api_url,
+                "created": None,
                 "override_ids": None,
             },
             opts,

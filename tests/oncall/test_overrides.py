@@ -108,7 +108,11 @@ def test_provider_creates_overrides_and_deletes_only_future_ones(pagerduty) -> N
     props = {
         "api_url": url,
         "schedule_id": "PSCHED",
-        "shifts": [shift(now - timedelta(days=2), 24), shift(now + timedelta(days=2), 24)],
+        "shifts": [
+            shift(now - timedelta(days=5), 24),  # over: never sent
+            shift(now - timedelta(days=2), 72),  # running
+            shift(now + timedelta(days=2), 24),  # future
+        ],
     }
     result = provider.create(props)
     ids = result.outs["override_ids"]
@@ -120,11 +124,12 @@ def test_provider_creates_overrides_and_deletes_only_future_ones(pagerduty) -> N
     ]
     assert on_server[1]["overriding_member"] == {"type": "user_member", "user_id": "PSAM"}
     assert on_server[1]["overridden_member"] == {"type": "user_member", "user_id": "PALEX"}
-    assert on_server[1]["start_time"] == props["shifts"][1]["start_time"]
+    assert on_server[1]["start_time"] == props["shifts"][2]["start_time"]
+    assert on_server[0]["end_time"] == props["shifts"][1]["end_time"]
 
     provider.delete(result.id, result.outs)
 
-    assert [o["id"] for o in listed(url, now - timedelta(days=5))] == [ids[0]]  # history stays
+    assert [o["id"] for o in listed(url, now - timedelta(days=5))] == [ids[0]]  # started: stays
 
 
 def test_provider_reports_what_pagerduty_refused(pagerduty) -> None:
