@@ -19,6 +19,7 @@ from components.oncall import (
     Team,
     TeamArgs,
 )
+from components.overrides import ScheduleOverride, ScheduleOverrideArgs
 from components.settings import StackSettings
 from components.statuspage import StatusPage, StatusPageArgs, deploy_settings
 from components.toolbox import Toolbox, ToolboxArgs
@@ -56,10 +57,23 @@ class IncidentResponse(pulumi.ComponentResource):
         }
         teams = {spec.id: Team(spec.id, TeamArgs(spec, user_ids), child) for spec in state.teams}
         team_ids = {team_id: team.team_id for team_id, team in teams.items()}
-        schedule_ids = {
-            spec.id: Schedule(spec.id, ScheduleArgs(spec, user_ids, team_ids), paging).schedule_id
+        schedules = {
+            spec.id: Schedule(spec.id, ScheduleArgs(spec, user_ids, team_ids), paging)
             for spec in state.schedules
         }
+        schedule_ids = {sid: schedule.schedule_id for sid, schedule in schedules.items()}
+        # Overrides from the config (issue 11): PagerDuty REST calls at `pulumi up`.
+        for override in state.overrides:
+            ScheduleOverride(
+                override.name,
+                ScheduleOverrideArgs(
+                    override,
+                    schedules[override.schedule].schedule_id,
+                    schedules[override.schedule].rotation_ids,
+                    user_ids,
+                ),
+                child,
+            )
         policy_ids = {
             spec.id: EscalationPolicy(
                 spec.id,

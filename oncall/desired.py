@@ -7,11 +7,11 @@ encodings, rule delays) happens here, so the components only translate and wire.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from oncall.escalation import rules
-from oncall.rotation import first_handoff_utc, iso_z
-from orgconfig.model import DAYS_OF_WEEK, OrgConfig, Schedule, Service
+from oncall.rotation import ShiftEvent, iso_z, override_window, replaced, rotation_events, shifts
+from orgconfig.model import OrgConfig, Override, Schedule, Service
 
 EVENTS_V2_INTEGRATION = "events_api_v2_inbound_integration"
 
@@ -25,13 +25,21 @@ class TeamSpec:
 
 
 @dataclass(frozen=True)
-class LayerSpec:
+class EventSpec:
+    """One event of a `Schedulev2` rotation: the first shift and one RRULE in the zone."""
+
     name: str
-    start: str
-    rotation_virtual_start: str
-    rotation_turn_length_seconds: int
-    users: tuple[str, ...]  # person ids, in rotation order
-    restrictions: tuple[dict[str, object], ...] = ()
+    start_time: str  # first occurrence, UTC `Z`; recurrences are evaluated in the zone
+    end_time: str
+    effective_since: str
+    recurrences: tuple[str, ...]  # exactly one "RRULE:..."
+    shifts_per_member: int
+    members: tuple[str, ...]  # person ids, in rotation order
+
+
+@dataclass(frozen=True)
+class RotationSpec:
+    events: tuple[EventSpec, ...]
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,27 @@ class ScheduleSpec:
     description: str
     time_zone: str
     team: str | None
-    layers: tuple[LayerSpec, ...]
+    rotations: tuple[RotationSpec, ...]
+
+
+@dataclass(frozen=True)
+class OverrideShiftSpec:
+    """One v3 override shift: in rotation `rotation`, `overriding` replaces `overridden`."""
+
+    rotation: int  # index into the schedule's rotations
+    start_time: str  # UTC `Z`
+    end_time: str
+    overridden: str  # person ids
+    overriding: str
+
+
+@dataclass(frozen=True)
+class OverrideSpec:
+    """A config override as PagerDuty gets it: one resource, one or more override shifts."""
+
+    name: str  # resource name: stable while the entry is unchanged
+    schedule: str
+    shifts: tuple[OverrideShiftSpec, ...]
 
 
 @dataclass(frozen=True)
@@ -81,36 +109,49 @@ class PagerDutyState:
     policies: tuple[PolicySpec, ...]
     services: tuple[ServiceSpec, ...]
     protect: bool = field(default=True)
+    overrides: tuple[OverrideSpec, ...] = ()
 
 
-def _restriction(
-    restriction_type: str, start_time: str, duration: timedelta, day: str | None
-) -> dict[str, object]:
-    out: dict[str, object] = {
-        "type": f"{restriction_type}_restriction",
-        "start_time_of_day": f"{start_time}:00",
-        "duration_seconds": int(duration.total_seconds()),
-    }
-    if day is not None:
-        out["start_day_of_week"] = DAYS_OF_WEEK.index(day) + 1  # PagerDuty: 1 = Monday
-    return out
+def event_spec(event: ShiftEvent) -> EventSpec:
+    start = iso_z(event.utc(event.start))
+    return EventSpec(
+        name=event.name,
+        start_time=start,
+        end_time=iso_z(event.utc(event.start + event.length)),
+        effective_since=start,
+        recurrences=(f"RRULE:{event.rrule}",),
+        shifts_per_member=event.shifts_per_member,
+        members=event.members,
+    )
 
 
 def schedule_spec(schedule: Schedule) -> ScheduleSpec:
-    start = iso_z(first_handoff_utc(schedule))
-    layer = LayerSpec(
-        name=f"{schedule.name} rotation",
-        start=start,
-        rotation_virtual_start=start,
-        rotation_turn_length_seconds=int(schedule.rotation.turn.total_seconds()),
-        users=tuple(schedule.rotation.participants),
-        restrictions=tuple(
-            _restriction(r.type, r.start_time, r.duration, r.start_day)
-            for r in schedule.restrictions
-        ),
+    events = rotation_events(schedule)
+    rotations = tuple(
+        RotationSpec(tuple(event_spec(e) for e in events if e.rotation == index))
+        for index in range(len(schedule.all_rotations()))
     )
     return ScheduleSpec(
-        schedule.id, schedule.name, schedule.description, schedule.zone, schedule.team, (layer,)
+        schedule.id, schedule.name, schedule.description, schedule.zone, schedule.team, rotations
+    )
+
+
+def override_spec(org: OrgConfig, override: Override) -> OverrideSpec:
+    """The shifts an override replaces, from the same expansion `oncall show` uses."""
+    schedule = org.schedule(override.schedule)
+    lo, hi = override_window(override, schedule.zone)
+    replaced_shifts = replaced(shifts(schedule, lo, hi), override, schedule.zone)
+    starts = f"{lo.astimezone(UTC):%Y%m%dT%H%MZ}".lower()
+    return OverrideSpec(
+        name=f"{schedule.id}-override-{override.person}-{starts}",
+        schedule=schedule.id,
+        shifts=tuple(
+            OverrideShiftSpec(
+                s.rotation, iso_z(s.start), iso_z(s.end), s.person_id, override.person
+            )
+            for s in replaced_shifts
+            if s.person_id != override.person
+        ),
     )
 
 
@@ -156,4 +197,5 @@ def pagerduty_state(org: OrgConfig) -> PagerDutyState:
         ),
         services=tuple(service_spec(s) for s in org.services),
         protect=org.deployment.protect,
+        overrides=tuple(override_spec(org, o) for o in org.overrides),
     )
