@@ -46,6 +46,9 @@ PRESENT = 'service=~".+"'
 DEFAULT_RECEIVER = "default"
 SLACK_RECEIVER = "slack"
 HEARTBEAT_RECEIVER = "heartbeat"
+# A plain annotation on the config Secret saying whether the heartbeat URL is set (the policy
+# pack, published on its own, keeps its own copy of this name).
+HEARTBEAT_ANNOTATION = "incident-response.modulo.example.com/heartbeat"
 STATUSPAGE_RECEIVER = "statuspage"
 STATUSPAGE_DRAFT_RECEIVER = "statuspage-draft"
 
