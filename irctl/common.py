@@ -8,7 +8,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from irctl.stacks import StackError, config_file_for
+from irctl.stacks import StackError, config_file_for, page_test_service_for
 from orgconfig.load import ConfigError, load_config
 from orgconfig.model import OrgConfig
 
@@ -33,7 +33,7 @@ def load_org(stack: str, config: Path | None) -> tuple[OrgConfig, Path]:
     """The typed config for a stack; bad config ends the command with every problem listed."""
     try:
         path = config_file_for(stack, config)
-        return load_config(path), path
+        return load_config(path, page_test_service=page_test_service_for(stack)), path
     except StackError as exc:
         fail(str(exc), 2)
     except ConfigError as exc:

@@ -53,3 +53,11 @@ def stack_settings(stack: str, root: Path = ROOT) -> dict[str, str]:
             settings[str(key)] = str(value)
         # {"secure": ...}: an encrypted secret; the render uses placeholders for those
     return settings
+
+
+def page_test_service_for(stack: str, root: Path = ROOT) -> str:
+    """The service the stack's daily page test pages (`incident-response:pageTestService`)."""
+    from deploy.settings import DeploySettings
+
+    named = stack_settings(stack, root).get("incident-response:pageTestService")
+    return named or DeploySettings(stack=stack).page_test_service
