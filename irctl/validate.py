@@ -217,6 +217,41 @@ def kubernetes_version_for(stack: str) -> str:
     return value or DEFAULT_KUBERNETES_VERSION
 
 
+PROD_STACKS = ("prod",)
+
+
+def heartbeat_warning(stack: str, root: Path | None = None) -> str | None:
+    """A warning when a prod stack file sets no heartbeat secret (the dead man's switch)."""
+    from irctl.stacks import ROOT
+
+    stack_file = (root or ROOT) / f"Pulumi.{stack}.yaml"
+    if stack not in PROD_STACKS:
+        return None
+    data = yaml.safe_load(stack_file.read_text()) if stack_file.exists() else None
+    if "incident-response:heartbeatUrl" in ((data or {}).get("config") or {}):
+        return None
+    return (
+        f"{stack_file.name} sets no incident-response:heartbeatUrl secret: the Watchdog reaches "
+        "no dead man's switch and `pulumi up` is refused by the policy pack (set it with "
+        "`pulumi config set --secret incident-response:heartbeatUrl <URL>`)"
+    )
+
+
+def check_rule_sizes(folder: Path) -> tuple[list[str], int]:
+    """Every rendered PrometheusRule must fit a Kubernetes object (1 MiB)."""
+    from alerts.rules import oversized
+
+    problems: list[str] = []
+    count = 0
+    for path in sorted(folder.glob("*prometheusrule*.yaml")):
+        text = path.read_text()
+        for manifest in yaml.load_all(text, Loader=yaml.CSafeLoader):
+            if manifest and manifest.get("kind") == "PrometheusRule":
+                count += 1
+                problems.extend(f"{path.name}: {p}" for p in oversized(manifest, text))
+    return problems, count
+
+
 def validate(
     stack: str, config: Path | None, kubernetes_version: str | None, out: Path
 ) -> list[str]:
@@ -233,6 +268,8 @@ def validate(
         report.step("config", [str(p) for p in exc.problems])
         return report.problems
     report.step("config", [], f"({path})")
+    if warning := heartbeat_warning(stack):
+        console.print(f"  [yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
 
     from oncall.coverage import coverage
 
@@ -266,6 +303,9 @@ def validate(
         f"(Kubernetes {version}, strict: {schema_checked} by JSON schema, "
         f"{crd_checked} custom resources by their required fields)",
     )
+
+    size_problems, rule_objects = check_rule_sizes(out / "kubernetes")
+    report.step("rule object sizes", size_problems, f"({rule_objects} PrometheusRule(s), 1 MiB)")
 
     report.step("policies", check_policies(plan.resources, stack))
     report.step("kubernetes object sizes", object_size_problems(plan.resources))  # issue 11

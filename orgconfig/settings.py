@@ -59,6 +59,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("irctlTag", "0.1.0", "toolbox image tag"),
     Setting("certIssuer", "letsencrypt-prod", "cert-manager ClusterIssuer for the status page"),
     Setting("alertmanagerName", "main", "the Alertmanager whose config Secret we write"),
+    Setting(
+        "alertmanagerNamespace",
+        "monitoring",
+        "namespace of that Alertmanager: the operator reads its config Secret only there",
+    ),
     Setting("kubernetesVersion", "1.30", "Kubernetes version the manifests are validated for"),
     Setting("ingressNamespace", "ingress-nginx", "namespace allowed to reach the status page"),
     Setting("monitoringNamespace", "monitoring", "namespace of Prometheus and Alertmanager"),
@@ -71,6 +76,15 @@ SECRETS: tuple[SecretSetting, ...] = (
         "slackWebhookUrl",
         "Slack incoming-webhook URL for warnings",
         (Destination(ALERTMANAGER_SECRET, "slack-webhook-url", "Alertmanager (api_url_file)"),),
+    ),
+    SecretSetting(
+        "slackWebhookUrls",
+        'JSON object of the other channels\' webhook URLs: {"#team-a": "https://..."}',
+        (
+            Destination(
+                ALERTMANAGER_SECRET, "slack-webhook-url-<channel>", "Alertmanager (api_url_file)"
+            ),
+        ),
     ),
     SecretSetting(
         "heartbeatUrl",
