@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from statuspage import api, cache
+from statuspage import api, cache, inputs
 from statuspage import uptime as uptime_api
 from statuspage.alertmanager import PayloadError, parse_notification
 from statuspage.config import load_config
@@ -57,9 +56,17 @@ async def _json(request: Request, limit: int) -> Any:
 
 def _parse(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise HTTPException(400, f"malformed JSON: {exc}") from None
+        return inputs.parse_json(raw)
+    except inputs.InputError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+
+
+def _record_id(request: Request) -> str:
+    """An incident or maintenance id from the path; anything else cannot exist."""
+    value = str(request.path_params["id"])
+    if not inputs.ID_RE.match(value):
+        raise HTTPException(404, "no such incident or maintenance: ids are 1-32 of a-z and 0-9")
+    return value
 
 
 def _model(model: type[B], data: Any) -> B:
@@ -69,7 +76,8 @@ def _model(model: type[B], data: Any) -> B:
         reasons = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
         )
-        raise HTTPException(422, reasons) from None
+        # Unknown keys are the client's text: keep the answer printable and short.
+        raise HTTPException(422, inputs.clean_text(reasons)[:2000]) from None
 
 
 def _authorised(service: StatusService, request: Request) -> None:
@@ -129,11 +137,11 @@ def build_app(service: StatusService) -> cache.FastPath:
         return await incident_response(incident_id, "incident", 201)
 
     async def get_incident(request: Request) -> Response:
-        return await incident_response(request.path_params["id"], "incident")
+        return await incident_response(_record_id(request), "incident")
 
     async def update_incident(request: Request) -> Response:
         body = _model(api.IncidentUpdate, await _json(request, limit))
-        incident_id = request.path_params["id"]
+        incident_id = _record_id(request)
         await run_in_threadpool(store.update_incident, incident_id, body.status, body.body)
         await changed()
         return await incident_response(incident_id, "incident")
@@ -141,13 +149,13 @@ def build_app(service: StatusService) -> cache.FastPath:
     async def resolve_incident(request: Request) -> Response:
         raw = await _read_body(request, limit)
         body = _model(api.IncidentResolve, _parse(raw) if raw.strip() else {})
-        incident_id = request.path_params["id"]
+        incident_id = _record_id(request)
         await run_in_threadpool(store.update_incident, incident_id, body.status, body.body)
         await changed()
         return await incident_response(incident_id, "incident")
 
     async def hand_back_incident(request: Request) -> Response:
-        incident_id = request.path_params["id"]
+        incident_id = _record_id(request)
         await run_in_threadpool(store.hand_back_incident, incident_id)
         await changed()
         return await incident_response(incident_id, "incident")
@@ -167,7 +175,7 @@ def build_app(service: StatusService) -> cache.FastPath:
 
     async def update_maintenance(request: Request) -> Response:
         body = _model(api.MaintenanceUpdate, await _json(request, limit))
-        maintenance_id = request.path_params["id"]
+        maintenance_id = _record_id(request)
         await run_in_threadpool(store.update_maintenance, maintenance_id, body.status, body.body)
         await changed()
         return await incident_response(maintenance_id, "maintenance")
