@@ -22,6 +22,7 @@ from statuspage import api, cache, inputs
 from statuspage import uptime as uptime_api
 from statuspage.alertmanager import PayloadError, parse_notification
 from statuspage.config import load_config
+from statuspage.openapi import openapi_document
 from statuspage.render import incident_document
 from statuspage.service import StatusService
 from statuspage.store import DEFAULT_DATABASE_URL, Conflict, NotFound
@@ -113,15 +114,27 @@ def build_app(service: StatusService) -> cache.FastPath:
     async def incident_response(incident_id: str, kind: str, status: int = 200) -> Response:
         inc = await run_in_threadpool(store.get_incident, incident_id, kind)
         view = await run_in_threadpool(store.read_view)
-        return JSONResponse(incident_document(service.config, view, inc), status_code=status)
+        document = incident_document(service.config, view, inc)
+        document["published"] = inc.published  # responders also see drafts
+        return JSONResponse(document, status_code=status)
 
     async def alertmanager(request: Request) -> Response:
+        mode = request.query_params.get("mode", "publish")
+        if mode not in ("publish", "draft"):
+            return _error(400, f"mode={inputs.clean_text(mode)[:40]!r}: use draft or publish")
         payload = await _json(request, limit)
         try:
             events, ignored = parse_notification(payload, service.config)
         except PayloadError as exc:
             return _error(422 if isinstance(payload, dict) else 400, str(exc))
-        result = await run_in_threadpool(store.apply_alerts, events)
+        draft = mode == "draft"
+        if draft:
+            # A draft waits for a person: a warning (which opens no incident) would move the
+            # page by itself, so drafts only record criticals.
+            critical = [e for e in events if e.severity == "critical"]
+            ignored += len(events) - len(critical)
+            events = critical
+        result = await run_in_threadpool(store.apply_alerts, events, None, draft=draft)
         await changed()
         service.metrics.webhook_alerts.labels("applied").inc(result.applied)
         service.metrics.webhook_alerts.labels("stale").inc(result.stale)
@@ -159,6 +172,23 @@ def build_app(service: StatusService) -> cache.FastPath:
         await run_in_threadpool(store.hand_back_incident, incident_id)
         await changed()
         return await incident_response(incident_id, "incident")
+
+    async def publish_incident(request: Request) -> Response:
+        incident_id = _record_id(request)
+        await run_in_threadpool(store.publish_incident, incident_id)
+        await changed()
+        return await incident_response(incident_id, "incident")
+
+    async def drafts(request: Request) -> Response:
+        found = await run_in_threadpool(store.drafts)
+        view = await run_in_threadpool(store.read_view)
+        documents = [
+            {**incident_document(service.config, view, inc), "published": False} for inc in found
+        ]
+        return JSONResponse({"incidents": documents})
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(openapi_document(service.config))
 
     async def schedule_maintenance(request: Request) -> Response:
         body = _model(api.MaintenanceCreate, await _json(request, limit))
@@ -266,6 +296,9 @@ def build_app(service: StatusService) -> cache.FastPath:
         Route("/api/v1/incidents/{id}/updates", guarded(update_incident), methods=["POST"]),
         Route("/api/v1/incidents/{id}/resolve", guarded(resolve_incident), methods=["POST"]),
         Route("/api/v1/incidents/{id}/hand-back", guarded(hand_back_incident), methods=["POST"]),
+        Route("/api/v1/incidents/{id}/publish", guarded(publish_incident), methods=["POST"]),
+        Route("/api/openapi.json", openapi, methods=["GET"]),
+        Route("/api/v1/drafts", guarded(drafts), methods=["GET"]),
         Route("/api/v1/maintenances", guarded(schedule_maintenance), methods=["POST"]),
         Route("/api/v1/maintenances/{id}/updates", guarded(update_maintenance), methods=["POST"]),
         Route(

@@ -626,6 +626,18 @@ class Store:
             self._save(conn, transitions.hand_back(inc, now))
             self._reconcile(conn, now)
 
+    def drafts(self) -> list[Incident]:
+        """Unpublished incidents (opened through `?mode=draft`), newest first."""
+        table = schema.incident
+        query = (
+            select(table)
+            .where(and_(table.c.kind == "incident", table.c.published.is_(False)))
+            .order_by(table.c.created_at.desc())
+            .limit(HISTORY_LIMIT)
+        )
+        with self.engine.connect() as conn:
+            return self._with_updates(conn, _readable(conn.execute(query).all()))
+
     def publish_incident(self, incident_id: str, now: datetime | None = None) -> None:
         """Make a draft public (its alerts then move its components too)."""
         now = now or datetime.now(UTC)

@@ -4,23 +4,16 @@ and a bad row that reached the database anyway is skipped while the rest renders
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import feedparser
 import httpx
 import pytest
-import yaml
 from live_service import (
-    CONFIG,
     TOKEN,
     Live,
     alert,
-    free_port,
     make_config,
     notification,
     start_service,
@@ -223,41 +216,6 @@ def test_postgres_refuses_the_same_input_with_4xx(pg_url: str) -> None:
         assert live.post(HOOK, notification(alert(annotations=annotations))).status_code == 200
         assert [i["name"] for i in live.incidents()] == ["Down"]
         _assert_page_healthy(live.client.get)
-
-
-@pytest.fixture(scope="module")
-def granian_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`statuspage serve --server granian` as an operator runs it (RSGI)."""
-    tmp = tmp_path_factory.mktemp("granian")
-    config = tmp / "statuspage.yaml"
-    config.write_text(yaml.safe_dump(CONFIG))
-    port = free_port()
-    env = {
-        **os.environ,
-        "STATUSPAGE_DATABASE_URL": f"sqlite:///{tmp / 'status.db'}",
-        "STATUSPAGE_API_TOKEN": TOKEN,
-    }
-    command = [sys.executable, "-m", "statuspage", "serve", "--config", str(config)]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--server", "granian"]
-    process = subprocess.Popen(
-        command, env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            try:
-                if httpx.get(f"{base}/healthz").text == "ok\n":
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "granian did not become healthy"
-            time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 @pytest.mark.parametrize(("case", "body", "status", "words"), HOSTILE, ids=[h[0] for h in HOSTILE])
