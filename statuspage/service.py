@@ -170,10 +170,22 @@ class StatusService:
             asyncio.create_task(self._leader_loop(), name="leader"),
         ]
 
-    async def stop(self) -> None:
-        for task in self._tasks + self._check_tasks:
+    async def _stop_checks(self) -> None:
+        for task in self._check_tasks:
             task.cancel()
-        for task in self._tasks + self._check_tasks:
+        for task in self._check_tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._check_tasks = []
+        # The last probe values would otherwise be exported for ever: a stale 1 from a
+        # replica that no longer checks can hold max(probe_success) up during an outage.
+        self.metrics.clear_probes()
+
+    async def stop(self) -> None:
+        await self._stop_checks()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self.leadership.release()
@@ -194,6 +206,11 @@ class StatusService:
                 if self._check_tasks and time.monotonic() - pruned_at > 3600:
                     await asyncio.to_thread(self.store.prune_alerts)
                     pruned_at = time.monotonic()
+                if self._check_tasks:
+                    # Maintenance windows start and end by the clock: the leader records it.
+                    moved = await asyncio.to_thread(self.store.advance_maintenances, None)
+                    if moved:
+                        await asyncio.to_thread(self.refresh)
                 if not self._check_tasks:
                     if await asyncio.to_thread(self.leadership.try_acquire):
                         log.info("this replica runs the checks and publishes the copy")
@@ -202,9 +219,7 @@ class StatusService:
                             self._publisher.submit(self.files)
                 elif not await asyncio.to_thread(self.leadership.still_held):
                     log.warning("lost the checks lock; another replica takes over")
-                    for task in self._check_tasks:
-                        task.cancel()
-                    self._check_tasks = []
+                    await self._stop_checks()
             except Exception:
                 log.exception("leader election failed; retrying")
             await asyncio.sleep(self.leader_seconds)
