@@ -86,6 +86,7 @@ selftest: bootstrap
 
 test: lint typecheck actionlint
 	$(IRCTL) config schema --check
+	$(IRCTL) postmortem check docs/postmortems --stack prod
 	$(BIN)/pytest
 	$(IRCTL) validate --stack prod
 	$(IRCTL) sandbox --self-test

@@ -243,24 +243,55 @@ postmortem_app = typer.Typer(
 @postmortem_app.command("new")
 def postmortem_new(
     incident: Annotated[str, typer.Argument(help="PagerDuty incident id, e.g. Q1ABCDEF2GHIJ3.")],
+    stack: StackOption = "prod",
+    config: ConfigOption = None,
     out_dir: Annotated[
         Path, typer.Option("--out-dir", help="Folder for the new postmortem.")
     ] = Path("docs/postmortems"),
     template: Annotated[
         Path, typer.Option("--template", help="Postmortem template with {{field}} markers.")
     ] = DEFAULT_TEMPLATE,
+    owner: Annotated[
+        str | None,
+        typer.Option(
+            help="Person id (org config) who owns the postmortem. Default: whoever "
+            "acknowledged first, when they are in the config."
+        ),
+    ] = None,
+    impact_started_at: Annotated[
+        str | None,
+        typer.Option(
+            "--impact-started-at",
+            metavar="TIME",
+            help="The first alert's startsAt (UTC), for time to detect.",
+        ),
+    ] = None,
+    review_at: Annotated[
+        str | None,
+        typer.Option(
+            "--review-at",
+            metavar="TIME",
+            help="Review meeting start (UTC). Default: 14:00 on the last weekday "
+            "before the review deadline.",
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
     api_url: ApiUrlOption = "https://api.pagerduty.com",
     token: TokenOption = None,
 ) -> None:
-    """Write docs/postmortems/<date>-<slug>.md from the blameless template, prefilled from
-    PagerDuty: summary, impact window, detection / acknowledgement / resolution times,
-    escalation tiers reached, responders, the timeline from the incident's log entries, a
-    review due in 24 hours and action items due in one week."""
+    """Write docs/postmortems/<date>-<slug>.md from the template, prefilled from PagerDuty
+    (front matter, impact window, acknowledgement and resolution times, tiers reached,
+    responders, the timeline from the incident's log), with deadlines counted from the
+    incident's RESOLUTION as the org config sets them (default: draft 24 h, review and
+    follow-ups 7 days), and an .ics invitation for the review addressed to the responders."""
     import pagerduty
 
     from learning import pagerduty_api, postmortem
 
+    org, _path = load_org(stack, config)
+    if owner is not None and owner not in {p.id for p in org.people}:
+        fail(f"--owner {owner!r} is not a person id in the org config", 2)
+    started = parse_when(impact_started_at) if impact_started_at else None
     client = pagerduty_api.RateLimitedClient(_require_token(token), base_url=api_url)
     try:
         record = pagerduty_api.load_record(client, incident)
@@ -268,46 +299,164 @@ def postmortem_new(
         fail(f"could not read incident {incident} from {api_url}: {exc}", 3)
     if not template.exists():
         fail(f"template {template} not found", 2)
-    text = postmortem.new_postmortem(template.read_text(), record, datetime.now(UTC))
+    fields = postmortem.prefill_fields(record, org, owner=owner, impact_started_at=started)
+    text = postmortem.new_postmortem(template.read_text(), fields)
     path = out_dir / postmortem.file_name(record)
     if path.exists() and not force:
         fail(f"{path} already exists (use --force to overwrite)", 1)
     out_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     print(f"wrote {path}")
+    if record.resolved_at is None:
+        err.print("the incident is still open: no review invitation until it is resolved")
+    else:
+        rules = org.learning.postmortems
+        starts = (
+            parse_when(review_at)
+            if review_at
+            else postmortem.review_time(record.resolved_at, rules)
+        )
+        invitation, unknown = postmortem.review_invitation(
+            record, org, starts, str(path), now=lambda: datetime.now(UTC)
+        )
+        ics = path.with_suffix(".review.ics")
+        ics.write_bytes(invitation)
+        print(f"wrote {ics} (review {starts:%Y-%m-%d %H:%M} UTC)")
+        if unknown:
+            err.print(
+                "not invited (not people in the org config): " + ", ".join(unknown),
+                highlight=False,
+            )
     console.print(
-        "next: fill in the sections marked with comments, give every action item an owner "
-        "and a due date, then run `irctl postmortem check " + str(path) + "`"
+        "next: fill in every section and the front matter (severity, review date, action "
+        "items), then run `irctl postmortem check " + str(path) + "`"
     )
+
+
+def postmortem_files(paths: list[Path]) -> list[Path]:
+    """The postmortems named: files as given, folders expanded to their *.md but README."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.glob("*.md") if p.name.lower() != "readme.md")
+        else:
+            found.append(path)
+    return found
+
+
+TodayOption = Annotated[
+    str | None,
+    typer.Option("--today", metavar="DATE", help="Check as of this date (default: today, UTC)."),
+]
 
 
 @postmortem_app.command("check")
 def postmortem_check(
-    files: Annotated[
+    paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Postmortems to check. Default: docs/postmortems/*.md."),
+        typer.Argument(help="Postmortem files or folders. Default: docs/postmortems."),
     ] = None,
+    stack: StackOption = "prod",
+    config: ConfigOption = None,
+    today: TodayOption = None,
 ) -> None:
-    """Fail on missing sections, action items without an owner or a due date, and blame
-    language outside the timeline (word list: docs/postmortems/README.md)."""
+    """Fail on anything a review would send back, each as file:line with what to write
+    instead: front matter (incident ids, severity SEV1-4, an owner who is a person in the org
+    config, real dates, open actions not past due, type/priority/ticket/status of every
+    action), the title and required sections non-empty, and blame anywhere in the file
+    (phrases, people's names next to blame verbs, actions aimed at a person;
+    docs/postmortems/README.md). An empty folder is an error."""
     from learning import postmortem
 
-    paths = files or sorted(
-        p for p in Path("docs/postmortems").glob("*.md") if p.name.lower() != "readme.md"
-    )
+    org, _path = load_org(stack, config)
+    as_of = parse_when(today).date() if today else datetime.now(UTC).date()
+    given = paths or [Path("docs/postmortems")]
+    files = postmortem_files(given)
+    if not files:
+        fail(
+            "no postmortems found in "
+            + ", ".join(str(p) for p in given)
+            + ": nothing was checked (the worked example belongs there)",
+            1,
+        )
     failed = 0
-    for path in paths:
-        if not path.exists():
-            err.print(f"{path}: no such file")
+    for path in files:
+        if not path.is_file():
+            print(f"{path}: no such file")
             failed += 1
             continue
-        problems = postmortem.check_postmortem(path.read_text())
+        problems = postmortem.check_postmortem(path.read_text(), org, as_of)
         for problem in problems:
             where = f"{path}:{problem.line}" if problem.line else str(path)
             print(f"{where}: {problem.message}")
         failed += bool(problems)
-    print(f"{len(paths) - failed} of {len(paths)} postmortems OK")
+    print(f"{len(files) - failed} of {len(files)} postmortems OK")
     if failed:
+        raise typer.Exit(1)
+
+
+@postmortem_app.command("audit")
+def postmortem_audit(
+    stack: StackOption = "prod",
+    config: ConfigOption = None,
+    folder: Annotated[Path, typer.Option("--dir", help="Folder of postmortems.")] = Path(
+        "docs/postmortems"
+    ),
+    days: Annotated[
+        int, typer.Option(help="How far back to look for paging incidents, in days.")
+    ] = 90,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table or markdown (for a job summary).")
+    ] = OutputFormat.table,
+    api_url: ApiUrlOption = "https://api.pagerduty.com",
+    token_env: Annotated[
+        str,
+        typer.Option(
+            "--token-env",
+            metavar="VAR",
+            help="Environment variable holding the PagerDuty REST API token.",
+        ),
+    ] = TOKEN_ENV,
+) -> None:
+    """List what the postmortem process promised and has not happened, and exit 1 when
+    anything is listed: paging incidents (high urgency, not a test or drill service) resolved
+    longer ago than the draft deadline without a postmortem naming them; reviews not held and
+    one-week follow-ups not done by the review deadline; open action items past due.
+    Deadlines count from each incident's resolution, as the org config sets them."""
+    import os
+
+    import pagerduty
+
+    from learning import audit, pagerduty_api, postmortem
+
+    org, _path = load_org(stack, config)
+    secret = os.environ.get(token_env)
+    if not secret:
+        fail(f"no PagerDuty API token: ${token_env} is not set", 2)
+    if not folder.is_dir():
+        fail(f"{folder} is not a folder of postmortems", 2)
+    now = datetime.now(UTC)
+    client = pagerduty_api.RateLimitedClient(secret, base_url=api_url)
+    try:
+        incidents = pagerduty_api.load_records(client, now - timedelta(days=days), now)
+    except pagerduty.Error as exc:
+        fail(f"reading incidents from {api_url} failed: {exc}", 3)
+    filed = []
+    for path in postmortem_files([folder]):
+        record, problems = postmortem.read_postmortem(path.read_text(), org, now.date())
+        why = "; ".join(f"line {p.line}: {p.message}" for p in problems[:1])
+        filed.append(audit.FiledPostmortem(str(path), record, why))
+    findings = audit.audit(incidents, filed, org, now)
+    if output is OutputFormat.markdown:
+        print(audit.to_markdown(findings, now), end="")
+    else:
+        for finding in findings:
+            print(f"{audit.KINDS[finding.kind]}: {finding.where}: {finding.message}")
+        print(
+            f"{len(findings)} overdue item(s); {len(incidents)} incidents in the last {days} "
+            f"days, {len(filed)} postmortems in {folder}"
+        )
+    if findings:
         raise typer.Exit(1)
 
 
