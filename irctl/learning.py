@@ -417,6 +417,10 @@ def postmortem_audit(
             help="Environment variable holding the PagerDuty REST API token.",
         ),
     ] = TOKEN_ENV,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", metavar="TIME", help="Audit as of this UTC time (default: now)."),
+    ] = None,
 ) -> None:
     """List what the postmortem process promised and has not happened, and exit 1 when
     anything is listed: paging incidents (high urgency, not a test or drill service) resolved
@@ -435,7 +439,7 @@ def postmortem_audit(
         fail(f"no PagerDuty API token: ${token_env} is not set", 2)
     if not folder.is_dir():
         fail(f"{folder} is not a folder of postmortems", 2)
-    now = datetime.now(UTC)
+    now = parse_when(as_of) if as_of else datetime.now(UTC)
     client = pagerduty_api.RateLimitedClient(secret, base_url=api_url)
     try:
         incidents = pagerduty_api.load_records(client, now - timedelta(days=days), now)
