@@ -7,7 +7,7 @@ and the live drill through ``live_drill(...)``. The logic lives in the ``learnin
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +15,7 @@ from typing import Annotated
 import typer
 
 from irctl.common import ConfigOption, StackOption, console, err, fail, load_org
+from orgconfig.model import OrgConfig
 
 TOKEN_ENV = "PAGERDUTY_TOKEN"
 
@@ -76,6 +77,8 @@ def _require_token(token: str | None) -> str:
 
 
 def metrics_command(
+    stack: StackOption = "prod",
+    config: ConfigOption = None,
     since: Annotated[
         str | None,
         typer.Option(
@@ -133,17 +136,29 @@ def metrics_command(
         typer.Option(help="PromQL selector of the probe series, e.g. probe_success{env='prod'}."),
     ] = "probe_success",
     records: RecordsOption = Path("var/page-tests.jsonl"),
+    postmortems: Annotated[
+        Path,
+        typer.Option(
+            "--postmortems",
+            help="Folder of postmortems whose front matter gives time to detect "
+            "(impact_started_at, the alert's startsAt, to triggered_at).",
+        ),
+    ] = Path("docs/postmortems"),
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 when any target is missed (for CI).")
     ] = False,
 ) -> None:
     """Measure incident response against the targets: MTTA < 5 min, MTTR < 30 min,
-    availability >= 99.9 %, page delivery 100 %.
+    availability >= 99.9 %, page delivery 100 %, first public update < 15 min.
 
-    MTTA is the time from an incident's trigger to its FIRST acknowledgement; MTTR is the
-    time from trigger to resolution. Each is shown as mean, median and p90 (nearest rank),
-    per service and overall. Incidents never acknowledged, and incidents still open, are
-    counted and shown: they are not part of the means, so read them alongside.
+    Only paging incidents count: high urgency and not on a test or drill service of the org
+    config (`learning.test_services`, and [DRILL] incidents); those are reported as page
+    success instead. MTTA is the time from an incident's trigger to its FIRST
+    acknowledgement; MTTR is the time from trigger to resolution. Each is shown as mean,
+    median and p90 (nearest rank), per service and overall. A paging incident never
+    acknowledged FAILS the MTTA target whatever the mean; incidents still open are counted
+    and shown. Time to detect (alert startsAt to page) comes from the postmortems' front
+    matter; time to first public update from the status page (--statuspage-url).
 
     Incidents and their log entries come from the PagerDuty REST API v2 (any plan; the
     command waits when PagerDuty says it is rate limited). Availability comes from
@@ -157,9 +172,11 @@ def metrics_command(
     import pagerduty
 
     from learning import availability as availability_source
-    from learning import metrics, pagerduty_api, report
+    from learning import metrics, pagerduty_api, public_updates, report
     from learning import records as page_records
+    from learning.scope import IncidentScope
 
+    org, _path = load_org(stack, config)
     now = datetime.now(UTC)
     end = parse_when(until, end_of_day=True) if until else now
     start = parse_when(since) if since else end - timedelta(days=30)
@@ -208,6 +225,19 @@ def metrics_command(
         page_results = metrics.page_success(page_records.read_records(records), start, end)
     except ValueError as exc:
         fail(str(exc), 2)
+    updates = None
+    if statuspage_url:
+        try:
+            updates = public_updates.first_updates(
+                incidents,
+                public_updates.fetch_statuspage_incidents(statuspage_url),
+                public_updates.components_by_service(org),
+                end,
+            )
+        except Exception as exc:  # the report is still useful without this figure
+            notes.append(f"time to first public update unavailable: {exc}")
+    else:
+        notes.append("time to first public update not measured: pass --statuspage-url")
     result = metrics.build_report(
         incidents,
         start,
@@ -215,6 +245,9 @@ def metrics_command(
         availability=found_availability,
         page_results=page_results,
         notes=notes,
+        scope=IncidentScope.from_org(org),
+        detection=detection_times(postmortems, org, {i.id for i in incidents}),
+        public_updates=updates,
     )
     if output is OutputFormat.json:
         print(report.to_json(result))
@@ -227,6 +260,18 @@ def metrics_command(
         err.print(f"wrote {chart}")
     if strict and not result.passed:
         raise typer.Exit(1)
+
+
+def detection_times(folder: Path, org: OrgConfig, incident_ids: set[str]) -> list[timedelta]:
+    """Time to detect of the window's incidents, from their postmortems' front matter."""
+    from learning import postmortem
+
+    found = []
+    for path in postmortem_files([folder]) if folder.is_dir() else []:
+        record, _problems = postmortem.read_postmortem(path.read_text(), org, date.today())
+        if record and record.time_to_detect is not None and incident_ids & set(record.incidents):
+            found.append(record.time_to_detect)
+    return found
 
 
 # --------------------------------------------------------------------------- postmortems

@@ -84,6 +84,14 @@ class Postmortem:
     review_held: bool
     actions: tuple[ActionItem, ...]
     follow_ups: Mapping[str, bool] = field(default_factory=dict)
+    impact_started_at: datetime | None = None  # the first alert's startsAt
+    triggered_at: datetime | None = None
+
+    @property
+    def time_to_detect(self) -> timedelta | None:
+        if self.impact_started_at is None or self.triggered_at is None:
+            return None
+        return self.triggered_at - self.impact_started_at
 
 
 @dataclass(frozen=True)
@@ -301,6 +309,16 @@ class _Reader:
         else:
             actions = [a for a in (self.action(n) for n in actions_node.value) if a]
         follow, follow_line = self.mapping(data, "follow_ups", line)
+        started = (
+            self.moment(data, "impact_started_at", line) if "impact_started_at" in data else None
+        )
+        triggered = self.moment(data, "triggered_at", line) if "triggered_at" in data else None
+        if started and triggered and started > triggered:
+            self.problem(
+                data["impact_started_at"].line,
+                "`impact_started_at` is after `triggered_at`: it is the first alert's "
+                "startsAt (or when impact began), which comes before the page",
+            )
         record = Postmortem(
             incidents=ids,
             severity=self.choice(data, "severity", line, SEVERITIES),
@@ -310,16 +328,9 @@ class _Reader:
             review_held=self.flag(review, "held", review_line) if review else False,
             actions=tuple(actions),
             follow_ups={k: self.flag(follow, k, follow_line) for k in FOLLOW_UPS} if follow else {},
+            impact_started_at=started,
+            triggered_at=triggered,
         )
-        if "impact_started_at" in data and "triggered_at" in data:
-            started = self.moment(data, "impact_started_at", line)
-            triggered = self.moment(data, "triggered_at", line)
-            if started and triggered and started > triggered:
-                self.problem(
-                    data["impact_started_at"].line,
-                    "`impact_started_at` is after `triggered_at`: it is the first alert's "
-                    "startsAt (or when impact began), which comes before the page",
-                )
         if record.review_held and record.review_date and record.review_date > self.today:
             self.problem(
                 review["held"].line,

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from learning.drill import DRILL_MARK
 from learning.incidents import IncidentRecord
 from orgconfig.model import OrgConfig
+
+DRILL_MARK = "[DRILL]"  # the title prefix of `irctl drill --live` incidents
 
 
 @dataclass(frozen=True)
