@@ -655,3 +655,41 @@ def calendar_command(
     )
     for path in written:
         print(f"  {path}")
+
+
+# --------------------------------------------------------------------------- generated docs
+
+
+def docs_command(
+    stack: StackOption = "prod",
+    config: ConfigOption = None,
+    docs_dir: Annotated[Path, typer.Option("--docs-dir", help="The docs folder.")] = Path("docs"),
+    check: Annotated[
+        bool, typer.Option("--check", help="Fail if a generated part is stale; write nothing.")
+    ] = False,
+) -> None:
+    """Generate the parts of the docs that state who is paged when, from the org config:
+    docs/escalation.md (escalation ladders, incident commander, contact sheet) and every
+    `<!-- BEGIN generated: NAME -->` block in docs/ (the runbook, the drills, roles.md)."""
+    from learning import escalation_doc
+
+    org, path = load_org(stack, config)
+    if not docs_dir.is_dir():
+        fail(f"{docs_dir} is not a folder", 2)
+    wanted, problems = escalation_doc.generate(org, docs_dir)
+    stale = [p for p, text in wanted.items() if not p.exists() or p.read_text() != text]
+    for problem in problems:
+        print(problem)
+    if check:
+        for item in stale:
+            print(f"{item} is stale: run `irctl docs --stack {stack}` and commit it")
+        if stale or problems:
+            raise typer.Exit(1)
+        print(f"{len(wanted)} generated document(s) match {path}")
+        return
+    for item in stale:
+        item.write_text(wanted[item])
+        print(f"wrote {item}")
+    print(f"{len(wanted) - len(stale)} of {len(wanted)} generated document(s) were up to date")
+    if problems:
+        raise typer.Exit(1)
