@@ -33,6 +33,7 @@ app.command("metrics")(metrics_command)
 app.add_typer(postmortem_app, name="postmortem")
 app.command("calendar")(calendar_command)
 app.command("docs")(learning_cmd.docs_command)  # issue 14
+app.add_typer(learning_cmd.incident_app, name="incident")  # issue 14
 app.add_typer(status_cmd.app, name="status")  # issue 4
 app.add_typer(alerting.app, name="alerts")  # issue 3
 app.command("page-test")(alerting.page_test)  # issue 3

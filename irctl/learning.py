@@ -10,12 +10,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from irctl.common import ConfigOption, StackOption, console, err, fail, load_org
 from orgconfig.model import OrgConfig
+
+if TYPE_CHECKING:
+    from learning.incidents import IncidentRecord
+    from learning.postmortem import TimelineRow
 
 TOKEN_ENV = "PAGERDUTY_TOKEN"
 
@@ -274,6 +278,114 @@ def detection_times(folder: Path, org: OrgConfig, incident_ids: set[str]) -> lis
     return found
 
 
+StatuspageSourceOption = Annotated[
+    str | None,
+    typer.Option("--statuspage-url", help="Status page whose public API gives the updates."),
+]
+PrometheusSourceOption = Annotated[
+    str | None,
+    typer.Option("--prometheus-url", help="Prometheus whose ALERTS series give alert times."),
+]
+RepoOption = Annotated[
+    Path, typer.Option("--repo", help="Git repository holding learning.deploy_branch.")
+]
+
+
+def gather_timeline(
+    record: IncidentRecord,
+    org: OrgConfig,
+    *,
+    statuspage_url: str | None,
+    prometheus_url: str | None,
+    repo: Path,
+) -> tuple[list[TimelineRow], list[str]]:
+    """Rows from every configured source besides PagerDuty, and a note per source that was
+    not given or failed (a timeline with a gap says so)."""
+    from learning import public_updates, timeline
+
+    now = datetime.now(UTC)
+    since, until = timeline.window(record, now)
+    rows: list[TimelineRow] = []
+    notes: list[str] = []
+    if statuspage_url:
+        try:
+            found = public_updates.fetch_statuspage_incidents(statuspage_url)
+            rows += timeline.statuspage_rows(record, found, org, now)
+        except Exception as exc:  # the timeline is still useful without this source
+            notes.append(f"status page updates unavailable: {exc}")
+    else:
+        notes.append("no status page updates: pass --statuspage-url")
+    service = timeline.service_id_for(record, org)
+    if prometheus_url and service:
+        try:
+            body = timeline.fetch_alerts(prometheus_url, service, since, until)
+            rows += timeline.alert_rows(body)
+        except Exception as exc:
+            notes.append(f"alert start times unavailable: {exc}")
+    elif not prometheus_url:
+        notes.append("no alert start times: pass --prometheus-url")
+    else:
+        notes.append(f"no alert start times: PagerDuty service {record.service_name!r} is not "
+                     "a service of the org config")  # fmt: skip
+    branch = org.learning.deploy_branch
+    if branch:
+        try:
+            rows += timeline.deploy_rows(repo, branch, since, until)
+        except (RuntimeError, OSError) as exc:
+            notes.append(f"deploys unavailable: {exc}")
+    else:
+        notes.append("no deploys: set learning.deploy_branch in the org config")
+    return rows, notes
+
+
+incident_app = typer.Typer(help="One incident, from everything that saw it.", no_args_is_help=True)
+
+
+@incident_app.command("timeline")
+def incident_timeline(
+    incident: Annotated[str, typer.Argument(help="PagerDuty incident id.")],
+    stack: StackOption = "prod",
+    config: ConfigOption = None,
+    statuspage_url: StatuspageSourceOption = None,
+    prometheus_url: PrometheusSourceOption = None,
+    repo: RepoOption = Path("."),
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table or markdown.")
+    ] = OutputFormat.table,
+    api_url: ApiUrlOption = "https://api.pagerduty.com",
+    token: TokenOption = None,
+) -> None:
+    """Merge PagerDuty's log entries, the status page's updates, the alerts' start times
+    (Prometheus ALERTS) and deploys (git log of learning.deploy_branch) into one timeline,
+    from two hours before the page to the resolution. `postmortem new` takes the same
+    sources for the draft's timeline."""
+    import pagerduty
+
+    from learning import pagerduty_api, timeline
+    from learning.postmortem import timeline_table
+
+    org, _path = load_org(stack, config)
+    client = pagerduty_api.RateLimitedClient(_require_token(token), base_url=api_url)
+    try:
+        record = pagerduty_api.load_record(client, incident)
+    except pagerduty.Error as exc:
+        fail(f"could not read incident {incident} from {api_url}: {exc}", 3)
+    rows, notes = gather_timeline(
+        record, org, statuspage_url=statuspage_url, prometheus_url=prometheus_url, repo=repo
+    )
+    merged = timeline.merged(record, rows)
+    if output is OutputFormat.markdown:
+        print(f"# Incident #{record.number} {record.id}: {record.title}\n")
+        print(timeline_table(merged))
+    else:
+        print(f"Incident #{record.number} {record.id}: {record.title} ({record.service_name})")
+        for row in merged:
+            who = f" [{row.who}]" if row.who else ""
+            print(f"{row.at:%Y-%m-%d %H:%M:%S}  {row.source:<12}  {row.what}{who}")
+    for note in notes:
+        err.print(f"note: {note}", highlight=False)
+
+
 # --------------------------------------------------------------------------- postmortems
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -321,6 +433,9 @@ def postmortem_new(
         ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    statuspage_url: StatuspageSourceOption = None,
+    prometheus_url: PrometheusSourceOption = None,
+    repo: RepoOption = Path("."),
     api_url: ApiUrlOption = "https://api.pagerduty.com",
     token: TokenOption = None,
 ) -> None:
@@ -344,7 +459,12 @@ def postmortem_new(
         fail(f"could not read incident {incident} from {api_url}: {exc}", 3)
     if not template.exists():
         fail(f"template {template} not found", 2)
-    fields = postmortem.prefill_fields(record, org, owner=owner, impact_started_at=started)
+    rows, notes = gather_timeline(
+        record, org, statuspage_url=statuspage_url, prometheus_url=prometheus_url, repo=repo
+    )
+    fields = postmortem.prefill_fields(
+        record, org, owner=owner, impact_started_at=started, extra_rows=rows
+    )
     text = postmortem.new_postmortem(template.read_text(), fields)
     path = out_dir / postmortem.file_name(record)
     if path.exists() and not force:
@@ -372,6 +492,8 @@ def postmortem_new(
                 "not invited (not people in the org config): " + ", ".join(unknown),
                 highlight=False,
             )
+    for note in notes:
+        err.print(f"timeline: {note}", highlight=False)
     console.print(
         "next: fill in every section and the front matter (severity, review date, action "
         "items), then run `irctl postmortem check " + str(path) + "`"

@@ -32,6 +32,31 @@ def components_by_service(org: OrgConfig) -> dict[str, str]:
     return found
 
 
+def component_of(record: IncidentRecord, components: Mapping[str, str]) -> str | None:
+    return components.get(record.service_name.lower()) or components.get(record.service_id.lower())
+
+
+def matching_incidents(
+    record: IncidentRecord,
+    statuspage_incidents: Sequence[Mapping[str, Any]],
+    component: str,
+    until: datetime,
+) -> list[Mapping[str, Any]]:
+    """The status page incidents about ``record``: on its component, opened from ``BEFORE``
+    ahead of the trigger until the incident's resolution."""
+    end = record.resolved_at or until
+    found = []
+    for incident in statuspage_incidents:
+        ids = {str(c.get("id")) for c in incident.get("components") or []}
+        for update in incident.get("incident_updates") or []:
+            for item in update.get("affected_components") or []:  # [{code, name, status}]
+                ids.add(str(item.get("code") if isinstance(item, Mapping) else item))
+        opened = parse_time(str(incident["created_at"]))
+        if component in ids and record.triggered_at - BEFORE <= opened <= end:
+            found.append(incident)
+    return found
+
+
 def first_updates(
     records: Sequence[IncidentRecord],
     statuspage_incidents: Sequence[Mapping[str, Any]],
@@ -41,25 +66,14 @@ def first_updates(
     """Incident id -> trigger to the first public update, for incidents that had one."""
     found: dict[str, timedelta] = {}
     for record in records:
-        component = components.get(record.service_name.lower()) or components.get(
-            record.service_id.lower()
-        )
+        component = component_of(record, components)
         if component is None:
             continue
-        end = record.resolved_at or until
         firsts = []
-        for incident in statuspage_incidents:
-            ids = {str(c.get("id")) for c in incident.get("components") or []}
-            for update in incident.get("incident_updates") or []:
-                for item in update.get("affected_components") or []:  # [{code, name, status}]
-                    ids.add(str(item.get("code") if isinstance(item, Mapping) else item))
-            opened = parse_time(str(incident["created_at"]))
-            if component not in ids or not record.triggered_at - BEFORE <= opened <= end:
-                continue
-            times = [
-                parse_time(str(u["created_at"])) for u in incident.get("incident_updates") or []
-            ]
-            firsts.append(min(times, default=opened))
+        for incident in matching_incidents(record, statuspage_incidents, component, until):
+            updates = incident.get("incident_updates") or []
+            times = [parse_time(str(u["created_at"])) for u in updates]
+            firsts.append(min(times, default=parse_time(str(incident["created_at"]))))
         if firsts:
             found[record.id] = max(timedelta(0), min(firsts) - record.triggered_at)
     return found

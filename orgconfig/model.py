@@ -348,6 +348,14 @@ class IncidentCommander(Strict):
     )
 
 
+class PlannedDrill(Strict):
+    """One drill of the quarterly calendar: when, which scenario, who runs it."""
+
+    date: date
+    scenario: Id = Field(description="A scenario of docs/drills/, e.g. database-outage.")
+    facilitator: PersonRef = Field(description="The person who runs the drill.")
+
+
 class Learning(Strict):
     """How the organisation learns from incidents: postmortem deadlines, which services only
     carry test pages and drills (left out of MTTA/MTTR), and the incident commander rotation."""
@@ -359,6 +367,14 @@ class Learning(Strict):
         "as page success, never in MTTA/MTTR, and need no postmortem.",
     )
     incident_commander: IncidentCommander | None = None
+    deploy_branch: str | None = Field(
+        None,
+        description="Git branch whose commits are deploys (e.g. main when every merge deploys); "
+        "`irctl incident timeline` shows them next to the incident.",
+    )
+    drills: list[PlannedDrill] = Field(
+        default_factory=list, description="The drill calendar: date, scenario, facilitator."
+    )
 
 
 class OrgConfig(Strict):
