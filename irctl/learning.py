@@ -18,6 +18,7 @@ from irctl.common import ConfigOption, StackOption, console, err, fail, load_org
 from orgconfig.model import OrgConfig
 
 if TYPE_CHECKING:
+    from learning.drill_reports import DrillReport
     from learning.incidents import IncidentRecord
     from learning.postmortem import TimelineRow
 
@@ -148,6 +149,14 @@ def metrics_command(
             "(impact_started_at, the alert's startsAt, to triggered_at).",
         ),
     ] = Path("docs/postmortems"),
+    drill_reports_dir: Annotated[
+        Path,
+        typer.Option(
+            "--drill-reports",
+            help="Folder of drill reports: their pages count as page success, their "
+            "'What good looks like' items as met or missed.",
+        ),
+    ] = Path("docs/drills/reports"),
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 when any target is missed (for CI).")
     ] = False,
@@ -252,6 +261,7 @@ def metrics_command(
         scope=IncidentScope.from_org(org),
         detection=detection_times(postmortems, org, {i.id for i in incidents}),
         public_updates=updates,
+        drills=read_drill_reports(drill_reports_dir, org, start, end, notes),
     )
     if output is OutputFormat.json:
         print(report.to_json(result))
@@ -384,6 +394,22 @@ def incident_timeline(
             print(f"{row.at:%Y-%m-%d %H:%M:%S}  {row.source:<12}  {row.what}{who}")
     for note in notes:
         err.print(f"note: {note}", highlight=False)
+
+
+def read_drill_reports(
+    folder: Path, org: OrgConfig, since: datetime, until: datetime, notes: list[str]
+) -> list[DrillReport]:
+    """The window's drill reports; a report that cannot count is named in the notes."""
+    from learning import drill_reports
+
+    found = []
+    for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
+        report, problems = drill_reports.read_report(path.read_text(), org, known_scenarios())
+        if report is None:
+            notes.append(f"drill report {path} not counted: {'; '.join(problems)}")
+        else:
+            found.append(report)
+    return drill_reports.in_window(found, since, until)
 
 
 # --------------------------------------------------------------------------- postmortems
@@ -667,6 +693,8 @@ def live_drill(
         Path, typer.Option("--report-dir", help="Where the drill report is written.")
     ] = Path("docs/drills/reports"),
     records: RecordsOption = Path("var/page-tests.jsonl"),
+    stack: StackOption = "prod",
+    config: ConfigOption = None,
 ) -> None:
     """Live drill against real PagerDuty: trigger a clearly marked [DRILL] incident on the
     dedicated drill service, wait for a person to acknowledge it, measure the time to
@@ -674,9 +702,10 @@ def live_drill(
 
     Exit code 0 when the page arrived and was acknowledged within the 5-minute target.
     """
-    from learning import drill
+    from learning import drill, drill_reports
     from learning import records as page_records
 
+    org, _path = load_org(stack, config)
     scenarios = known_scenarios()
     if scenarios and scenario not in scenarios:
         fail(f"unknown scenario {scenario!r}; known: {', '.join(scenarios)}", 2)
@@ -698,7 +727,24 @@ def live_drill(
     )
     report_dir.mkdir(parents=True, exist_ok=True)
     report_path = report_dir / f"{result.sent_at:%Y-%m-%d-%H%M}-{scenario}.md"
-    report_path.write_text(drill.drill_report(result))
+    planned = next(
+        (d for d in org.learning.drills
+         if d.scenario == scenario and d.date == result.sent_at.date()),
+        None,
+    )  # fmt: skip
+    scenario_doc = DRILLS_DIR / f"{scenario}.md"
+    record = drill_reports.front_matter(
+        scenario=scenario,
+        day=result.sent_at.date(),
+        facilitator=planned.facilitator if planned else None,
+        incident_id=result.incident_id,
+        page_delivered=result.delivered,
+        time_to_acknowledge=result.time_to_acknowledge,
+        criteria=drill_reports.success_criteria(scenario_doc.read_text())
+        if scenario_doc.exists()
+        else [],
+    )
+    report_path.write_text(record + "\n" + drill.drill_report(result))
     page_records.append_record(records, drill.drill_record(result))
     print(f"wrote {report_path}")
     print(f"recorded in {records}")

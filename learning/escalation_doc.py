@@ -94,6 +94,20 @@ def ladder_block(org: OrgConfig) -> str:
     return "\n\n".join(parts)
 
 
+def drill_calendar(org: OrgConfig, root: str = "") -> str:
+    """The planned drills (``learning.drills``): date, scenario, facilitator."""
+    if not org.learning.drills:
+        return "No drills are planned yet (`learning.drills` in the org config)."
+    lines = ["| Date | Scenario | Facilitator |", "|---|---|---|"]
+    for drill in sorted(org.learning.drills, key=lambda d: d.date):
+        person = org.person(drill.facilitator)
+        lines.append(
+            f"| {drill.date:%a %Y-%m-%d} | [{drill.scenario}]({root}drills/{drill.scenario}.md) | "
+            f"{person.name} (`{person.id}`) |"
+        )
+    return "\n".join(lines)
+
+
 def contact_sheet(org: OrgConfig) -> str:
     lines = [
         "| Person | Role | E-mail | Teams |",
@@ -171,6 +185,7 @@ def generate(
         blocks = {
             "escalation-ladder": ladder_block(org).replace("{root}", root),
             "incident-commander": commander_block(org),
+            "drill-calendar": drill_calendar(org, root),
         }
         new, unknown = replace_blocks(text, blocks)
         problems += [f"{path}: unknown generated block {name!r}" for name in unknown]

@@ -28,10 +28,14 @@ import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from learning.incidents import IncidentRecord
 from learning.records import PageTestRecord
 from learning.scope import IncidentScope
+
+if TYPE_CHECKING:
+    from learning.drill_reports import DrillReport
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,25 @@ def with_test_pages(
     )
 
 
+def with_drill_pages(
+    results: PageSuccess | None, reports: Sequence[DrillReport]
+) -> PageSuccess | None:
+    """Each drill report's live page counts once (not again when the page-test record file
+    already names its incident); an undelivered drill page is a failure."""
+    extra = [r for r in reports if not (r.incident_id and results and r.incident_id in
+                                         results.incident_ids)]  # fmt: skip
+    if not extra:
+        return results
+    base = results or PageSuccess(0, 0, ())
+    delivered = sum(1 for r in extra if r.page_delivered)
+    return PageSuccess(
+        base.recorded + len(extra),
+        base.delivered + delivered,
+        base.failures,
+        base.incident_ids | {r.incident_id for r in extra if r.incident_id},
+    )
+
+
 @dataclass(frozen=True)
 class Check:
     name: str
@@ -252,6 +275,7 @@ def build_report(
     scope: IncidentScope | None = None,
     detection: Sequence[timedelta] | None = None,
     public_updates: Mapping[str, timedelta] | None = None,
+    drills: Sequence[DrillReport] = (),
 ) -> MetricsReport:
     """The report over PAGING incidents (see the module docstring); ``detection`` holds times
     to detect from postmortems, ``public_updates`` trigger-to-first-status-page-update per
@@ -267,7 +291,7 @@ def build_report(
         )
     if low:
         notes.append(f"{len(low)} low-urgency incident(s) paged nobody: not in MTTA/MTTR.")
-    page_results = with_test_pages(page_results, tests)
+    page_results = with_drill_pages(with_test_pages(page_results, tests), drills)
     overall = response_figures(records, "all services")
     by_service: dict[str, list[IncidentRecord]] = {}
     names: dict[str, str] = {}
@@ -384,6 +408,33 @@ def build_report(
                     goal,
                     status,
                     note + (f"; {without} without one" if without else ""),
+                )
+            )
+    if drills:
+        items = [c for d in drills for c in d.criteria]
+        met = sum(1 for c in items if c.met)
+        missed_items = [f"{d.scenario}: {item}" for d in drills for item in d.missed]
+        checks.append(
+            Check(
+                "Drill criteria met",
+                f"{met} of {len(items)}",
+                "all",
+                "pass" if not missed_items else "fail",
+                f"{len(drills)} drill(s)"
+                + (f"; missed: {'; '.join(missed_items)}" if missed_items else ""),
+            )
+        )
+        firsts = [d.first_public_update for d in drills if d.first_public_update is not None]
+        if firsts:
+            stats = duration_stats(firsts)
+            mean = stats.mean or timedelta(0)
+            checks.append(
+                Check(
+                    "First public update in drills (mean)",
+                    format_duration(mean),
+                    f"< {format_duration(targets.first_public_update)}",
+                    "pass" if mean < targets.first_public_update else "fail",
+                    f"{len(firsts)} of {len(drills)} drill(s) posted one",
                 )
             )
     return MetricsReport(
