@@ -9,12 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import typer
+from modulo_pagerduty import modulo_pagerduty, postmortem_cli
 from typer.testing import CliRunner
 
-from irctl.learning import postmortem_app
-from sandbox.pagerduty import Clock, EscalationTier, FakePagerDuty, FakePagerDutyServer
-from sandbox.pagerduty import ServiceConfig as PdService
+from sandbox.pagerduty import FakePagerDuty, FakePagerDutyServer
 from tests.conftest import PROD
 
 TOKEN = "audit-token"
@@ -48,27 +46,8 @@ def seed(fake: FakePagerDuty, service: str, title: str, days_ago: float, urgency
 
 @pytest.fixture
 def server() -> Iterator[FakePagerDutyServer]:
-    # Service names as the Pulumi program creates them from tests/fixtures/modulo.yaml.
-    fake = FakePagerDuty(
-        [
-            PdService("PAPI001", "Public API", routing_keys=["a" * 32],
-                      tiers=[EscalationTier(15, ("Sam Okafor",))]),
-            PdService("PTEST01", "Paging self-test", routing_keys=["t" * 32],
-                      tiers=[EscalationTier(15, ("Sam Okafor",))], urgency="low"),
-            PdService("PWEB001", "Web front end", routing_keys=["w" * 32],
-                      tiers=[EscalationTier(15, ("Sam Okafor",))]),
-        ],
-        api_tokens=[TOKEN],
-        clock=Clock(start=NOW, speed=0),
-    )  # fmt: skip
-    with FakePagerDutyServer(fake) as running:
+    with modulo_pagerduty(TOKEN, NOW, "PAPI001", "PTEST01", "PWEB001") as running:
         yield running
-
-
-def app() -> typer.Typer:
-    root = typer.Typer()
-    root.add_typer(postmortem_app, name="postmortem")
-    return root
 
 
 def filed(folder: Path, incident: str, resolved: datetime, *, held: bool, due: str) -> Path:
@@ -94,7 +73,7 @@ def audit(
 ) -> Any:
     monkeypatch.setenv("PD_AUDIT_TOKEN", TOKEN)
     return CliRunner().invoke(
-        app(),
+        postmortem_cli(),
         ["postmortem", "audit", "--config", str(PROD), "--dir", str(folder),
          "--api-url", server.url, "--token-env", "PD_AUDIT_TOKEN", "--as-of", iso(NOW), *extra],
     )  # fmt: skip
@@ -170,7 +149,7 @@ def test_audit_without_the_token_variable_fails_clearly(
 ) -> None:
     monkeypatch.delenv("NO_SUCH_TOKEN", raising=False)
     result = CliRunner().invoke(
-        app(),
+        postmortem_cli(),
         ["postmortem", "audit", "--config", str(PROD), "--dir", str(tmp_path),
          "--api-url", server.url, "--token-env", "NO_SUCH_TOKEN"],
     )  # fmt: skip

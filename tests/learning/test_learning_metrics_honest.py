@@ -25,14 +25,14 @@ from pathlib import Path
 
 import pytest
 import typer
+from modulo_pagerduty import modulo_pagerduty
 from typer.testing import CliRunner
 
 from irctl.learning import detection_times, metrics_command
 from learning import metrics, public_updates, report
 from learning.incidents import IncidentRecord
 from orgconfig.load import load_config
-from sandbox.pagerduty import Clock, EscalationTier, FakePagerDuty, FakePagerDutyServer
-from sandbox.pagerduty import ServiceConfig as PdService
+from sandbox.pagerduty import FakePagerDuty, FakePagerDutyServer
 from tests.conftest import PROD
 
 TOKEN = "honest-token"
@@ -73,23 +73,14 @@ def seed(
 
 @pytest.fixture
 def server() -> Iterator[FakePagerDutyServer]:
-    fake = FakePagerDuty(
-        [
-            PdService("PAPI001", "Public API", routing_keys=["a" * 32],
-                      tiers=[EscalationTier(15, ("Sam Okafor",))]),
-            PdService("PTEST01", "Paging self-test", routing_keys=["t" * 32],
-                      tiers=[EscalationTier(15, ("Sam Okafor",))], urgency="low"),
-        ],
-        api_tokens=[TOKEN],
-        clock=Clock(start=datetime(2026, 12, 1, tzinfo=UTC), speed=0),
-    )  # fmt: skip
-    seed(fake, "PAPI001", "P1", 3, 10, ack=3, resolve=40)
-    seed(fake, "PAPI001", "P2", 17, 3, ack=None, resolve=34)
-    for day in range(1, 31):
-        seed(fake, "PTEST01", "Daily page test", day, 9, ack=1, resolve=2, urgency="low")
-    seed(fake, "PAPI001", "[DRILL] database-outage", 4, 14, ack=2, resolve=3)
-    with FakePagerDutyServer(fake) as running:
-        yield running
+    with modulo_pagerduty(TOKEN, datetime(2026, 12, 1, tzinfo=UTC), "PAPI001", "PTEST01") as pd:
+        fake = pd.fake
+        seed(fake, "PAPI001", "P1", 3, 10, ack=3, resolve=40)
+        seed(fake, "PAPI001", "P2", 17, 3, ack=None, resolve=34)
+        for day in range(1, 31):
+            seed(fake, "PTEST01", "Daily page test", day, 9, ack=1, resolve=2, urgency="low")
+        seed(fake, "PAPI001", "[DRILL] database-outage", 4, 14, ack=2, resolve=3)
+        yield pd
 
 
 def cli() -> typer.Typer:

@@ -14,21 +14,15 @@ from typing import Any
 
 import icalendar
 import pytest
-import typer
+from modulo_pagerduty import modulo_pagerduty, postmortem_cli
 from typer.testing import CliRunner
 
-from irctl.learning import DEFAULT_TEMPLATE, postmortem_app
+from irctl.learning import DEFAULT_TEMPLATE
 from learning.blame import BLAME_PHRASES, BlameScanner
 from learning.postmortem import REQUIRED_SECTIONS, check_postmortem, deadlines, real_date
 from orgconfig.load import load_config
 from orgconfig.model import PostmortemDeadlines
-from sandbox.pagerduty import (
-    Clock,
-    EscalationTier,
-    FakePagerDuty,
-    FakePagerDutyServer,
-    ServiceConfig,
-)
+from sandbox.pagerduty import FakePagerDutyServer
 from tests.conftest import PROD
 
 TOKEN = "pm-token"
@@ -39,43 +33,26 @@ ORG = load_config(PROD)
 
 @pytest.fixture
 def server() -> Iterator[FakePagerDutyServer]:
-    fake = FakePagerDuty(
-        [
-            ServiceConfig(
-                "PPAYMNT",
-                "Payments",
-                routing_keys=["c" * 32],
-                tiers=[EscalationTier(15, ("Sam Okafor",)), EscalationTier(15, ("Jordan Lee",))],
-            )
-        ],
-        api_tokens=[TOKEN],
-        clock=Clock(start=datetime(2026, 11, 20, tzinfo=UTC), speed=0),
-    )
-    fake.seed_incident(
-        {
-            "service_id": "PPAYMNT",
-            "title": "Payments | card payments failing",
-            "created_at": "2026-11-03T10:00:00Z",
-            "timeline": [
-                {"at": "2026-11-03T10:15:00Z", "action": "escalate", "level": 2},
-                {"at": "2026-11-03T10:18:00Z", "action": "acknowledge", "by": "Sam Okafor"},
-                {"at": "2026-11-03T10:21:00Z", "action": "reassign", "to": ["Contractor Kim"]},
-                {"at": "2026-11-03T10:52:30Z", "action": "resolve", "by": "Jordan Lee"},
-            ],
-        }
-    )
-    with FakePagerDutyServer(fake) as running:
+    with modulo_pagerduty(TOKEN, datetime(2026, 11, 20, tzinfo=UTC), "PPAYMNT") as running:
+        running.fake.seed_incident(
+            {
+                "service_id": "PPAYMNT",
+                "title": "Payments | card payments failing",
+                "created_at": "2026-11-03T10:00:00Z",
+                "timeline": [
+                    {"at": "2026-11-03T10:15:00Z", "action": "escalate", "level": 2},
+                    {"at": "2026-11-03T10:18:00Z", "action": "acknowledge", "by": "Sam Okafor"},
+                    {"at": "2026-11-03T10:21:00Z", "action": "reassign",
+                     "to": ["Contractor Kim"]},
+                    {"at": "2026-11-03T10:52:30Z", "action": "resolve", "by": "Jordan Lee"},
+                ],
+            }
+        )  # fmt: skip
         yield running
 
 
-def app() -> typer.Typer:
-    root = typer.Typer()
-    root.add_typer(postmortem_app, name="postmortem")
-    return root
-
-
 def invoke(*args: str) -> Any:
-    return CliRunner().invoke(app(), ["postmortem", *args])
+    return CliRunner().invoke(postmortem_cli(), ["postmortem", *args])
 
 
 def incident_id(server: FakePagerDutyServer) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import typer
+from modulo_pagerduty import modulo_pagerduty
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -24,8 +25,7 @@ from starlette.routing import Route
 from typer.testing import CliRunner
 
 from irctl.learning import incident_app, postmortem_app
-from sandbox.pagerduty import Clock, EscalationTier, FakePagerDuty, FakePagerDutyServer
-from sandbox.pagerduty import ServiceConfig as PdService
+from sandbox.pagerduty import FakePagerDutyServer
 from sandbox.servers import ThreadedServer
 from tests.conftest import PROD
 
@@ -82,18 +82,15 @@ def sources() -> Iterator[str]:
 
 @pytest.fixture
 def pagerduty() -> Iterator[FakePagerDutyServer]:
-    fake = FakePagerDuty(
-        [PdService("PAPI001", "Public API", routing_keys=["a" * 32],
-                   tiers=[EscalationTier(15, ("Sam Okafor",))])],
-        api_tokens=[TOKEN],
-        clock=Clock(start=datetime(2026, 11, 20, tzinfo=UTC), speed=0),
-    )  # fmt: skip
-    fake.seed_incident(
-        {"service_id": "PAPI001", "title": "Public API down", "created_at": "2026-11-03T10:00:00Z",
-         "timeline": [{"at": "2026-11-03T10:03:00Z", "action": "acknowledge", "by": "Sam Okafor"},
-                      {"at": "2026-11-03T10:40:00Z", "action": "resolve", "by": "Sam Okafor"}]}
-    )  # fmt: skip
-    with FakePagerDutyServer(fake) as running:
+    with modulo_pagerduty(TOKEN, datetime(2026, 11, 20, tzinfo=UTC), "PAPI001") as running:
+        running.fake.seed_incident(
+            {"service_id": "PAPI001", "title": "Public API down",
+             "created_at": "2026-11-03T10:00:00Z",
+             "timeline": [{"at": "2026-11-03T10:03:00Z", "action": "acknowledge",
+                           "by": "Sam Okafor"},
+                          {"at": "2026-11-03T10:40:00Z", "action": "resolve",
+                           "by": "Sam Okafor"}]}
+        )  # fmt: skip
         yield running
 
 
