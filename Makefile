@@ -86,6 +86,8 @@ selftest: bootstrap
 
 test: lint typecheck actionlint
 	$(IRCTL) config schema --check
+	$(IRCTL) postmortem check docs/postmortems --stack prod
+	$(IRCTL) docs --check --stack prod
 	$(BIN)/pytest
 	$(IRCTL) validate --stack prod
 	$(IRCTL) sandbox --self-test

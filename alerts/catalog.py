@@ -340,7 +340,9 @@ REGISTRY: tuple[AlertSpec, ...] = (
             ),
             (
                 "Restart a leaking client deployment; raise the pool limit only as a stopgap.",
-                "If the primary is down, follow the database failover procedure.",
+                "If the primary is down, follow the [database failover procedure]"
+                "(../procedures/database-failover.md); put dependent services in maintenance "
+                "mode on the status page.",
                 "Roll back a credential rotation that did not reach every client.",
             ),
         ),

@@ -11,6 +11,7 @@ import typer
 
 from irctl import alerting, oncall_cmd
 from irctl import diff as diff_cmd  # issue 5
+from irctl import learning as learning_cmd  # issue 14
 from irctl import status as status_cmd  # issue 4
 from irctl import validate as validate_cmd  # issue 5
 from irctl.common import ConfigOption, StackOption, console, err, fail, load_org
@@ -32,6 +33,8 @@ app.add_typer(config_app, name="config")
 app.command("metrics")(metrics_command)
 app.add_typer(postmortem_app, name="postmortem")
 app.command("calendar")(calendar_command)
+app.command("docs")(learning_cmd.docs_command)  # issue 14
+app.add_typer(learning_cmd.incident_app, name="incident")  # issue 14
 app.add_typer(status_cmd.app, name="status")  # issue 4
 app.add_typer(alerting.app, name="alerts")  # issue 3
 app.command("page-test")(alerting.page_test)  # issue 3

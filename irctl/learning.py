@@ -7,14 +7,20 @@ and the live drill through ``live_drill(...)``. The logic lives in the ``learnin
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from irctl.common import ConfigOption, StackOption, console, err, fail, load_org
+from orgconfig.model import OrgConfig
+
+if TYPE_CHECKING:
+    from learning.drill_reports import DrillReport
+    from learning.incidents import IncidentRecord
+    from learning.postmortem import TimelineRow
 
 TOKEN_ENV = "PAGERDUTY_TOKEN"
 
@@ -76,6 +82,8 @@ def _require_token(token: str | None) -> str:
 
 
 def metrics_command(
+    stack: StackOption = "prod",
+    config: ConfigOption = None,
     since: Annotated[
         str | None,
         typer.Option(
@@ -133,17 +141,37 @@ def metrics_command(
         typer.Option(help="PromQL selector of the probe series, e.g. probe_success{env='prod'}."),
     ] = "probe_success",
     records: RecordsOption = Path("var/page-tests.jsonl"),
+    postmortems: Annotated[
+        Path,
+        typer.Option(
+            "--postmortems",
+            help="Folder of postmortems whose front matter gives time to detect "
+            "(impact_started_at, the alert's startsAt, to triggered_at).",
+        ),
+    ] = Path("docs/postmortems"),
+    drill_reports_dir: Annotated[
+        Path,
+        typer.Option(
+            "--drill-reports",
+            help="Folder of drill reports: their pages count as page success, their "
+            "'What good looks like' items as met or missed.",
+        ),
+    ] = Path("docs/drills/reports"),
     strict: Annotated[
         bool, typer.Option("--strict", help="Exit 1 when any target is missed (for CI).")
     ] = False,
 ) -> None:
     """Measure incident response against the targets: MTTA < 5 min, MTTR < 30 min,
-    availability >= 99.9 %, page delivery 100 %.
+    availability >= 99.9 %, page delivery 100 %, first public update < 15 min.
 
-    MTTA is the time from an incident's trigger to its FIRST acknowledgement; MTTR is the
-    time from trigger to resolution. Each is shown as mean, median and p90 (nearest rank),
-    per service and overall. Incidents never acknowledged, and incidents still open, are
-    counted and shown: they are not part of the means, so read them alongside.
+    Only paging incidents count: high urgency and not on a test or drill service of the org
+    config (`learning.test_services`, and [DRILL] incidents); those are reported as page
+    success instead. MTTA is the time from an incident's trigger to its FIRST
+    acknowledgement; MTTR is the time from trigger to resolution. Each is shown as mean,
+    median and p90 (nearest rank), per service and overall. A paging incident never
+    acknowledged FAILS the MTTA target whatever the mean; incidents still open are counted
+    and shown. Time to detect (alert startsAt to page) comes from the postmortems' front
+    matter; time to first public update from the status page (--statuspage-url).
 
     Incidents and their log entries come from the PagerDuty REST API v2 (any plan; the
     command waits when PagerDuty says it is rate limited). Availability comes from
@@ -157,9 +185,11 @@ def metrics_command(
     import pagerduty
 
     from learning import availability as availability_source
-    from learning import metrics, pagerduty_api, report
+    from learning import metrics, pagerduty_api, public_updates, report
     from learning import records as page_records
+    from learning.scope import IncidentScope
 
+    org, _path = load_org(stack, config)
     now = datetime.now(UTC)
     end = parse_when(until, end_of_day=True) if until else now
     start = parse_when(since) if since else end - timedelta(days=30)
@@ -208,6 +238,19 @@ def metrics_command(
         page_results = metrics.page_success(page_records.read_records(records), start, end)
     except ValueError as exc:
         fail(str(exc), 2)
+    updates = None
+    if statuspage_url:
+        try:
+            updates = public_updates.first_updates(
+                incidents,
+                public_updates.fetch_statuspage_incidents(statuspage_url),
+                public_updates.components_by_service(org),
+                end,
+            )
+        except Exception as exc:  # the report is still useful without this figure
+            notes.append(f"time to first public update unavailable: {exc}")
+    else:
+        notes.append("time to first public update not measured: pass --statuspage-url")
     result = metrics.build_report(
         incidents,
         start,
@@ -215,6 +258,10 @@ def metrics_command(
         availability=found_availability,
         page_results=page_results,
         notes=notes,
+        scope=IncidentScope.from_org(org),
+        detection=detection_times(postmortems, org, {i.id for i in incidents}),
+        public_updates=updates,
+        drills=read_drill_reports(drill_reports_dir, org, start, end, notes),
     )
     if output is OutputFormat.json:
         print(report.to_json(result))
@@ -227,6 +274,142 @@ def metrics_command(
         err.print(f"wrote {chart}")
     if strict and not result.passed:
         raise typer.Exit(1)
+
+
+def detection_times(folder: Path, org: OrgConfig, incident_ids: set[str]) -> list[timedelta]:
+    """Time to detect of the window's incidents, from their postmortems' front matter."""
+    from learning import postmortem
+
+    found = []
+    for path in postmortem_files([folder]) if folder.is_dir() else []:
+        record, _problems = postmortem.read_postmortem(path.read_text(), org, date.today())
+        if record and record.time_to_detect is not None and incident_ids & set(record.incidents):
+            found.append(record.time_to_detect)
+    return found
+
+
+StatuspageSourceOption = Annotated[
+    str | None,
+    typer.Option("--statuspage-url", help="Status page whose public API gives the updates."),
+]
+PrometheusSourceOption = Annotated[
+    str | None,
+    typer.Option("--prometheus-url", help="Prometheus whose ALERTS series give alert times."),
+]
+RepoOption = Annotated[
+    Path, typer.Option("--repo", help="Git repository holding learning.deploy_branch.")
+]
+
+
+def gather_timeline(
+    record: IncidentRecord,
+    org: OrgConfig,
+    *,
+    statuspage_url: str | None,
+    prometheus_url: str | None,
+    repo: Path,
+) -> tuple[list[TimelineRow], list[str]]:
+    """Rows from every configured source besides PagerDuty, and a note per source that was
+    not given or failed (a timeline with a gap says so)."""
+    from learning import public_updates, timeline
+
+    now = datetime.now(UTC)
+    since, until = timeline.window(record, now)
+    rows: list[TimelineRow] = []
+    notes: list[str] = []
+    if statuspage_url:
+        try:
+            found = public_updates.fetch_statuspage_incidents(statuspage_url)
+            rows += timeline.statuspage_rows(record, found, org, now)
+        except Exception as exc:  # the timeline is still useful without this source
+            notes.append(f"status page updates unavailable: {exc}")
+    else:
+        notes.append("no status page updates: pass --statuspage-url")
+    service = timeline.service_id_for(record, org)
+    if prometheus_url and service:
+        try:
+            body = timeline.fetch_alerts(prometheus_url, service, since, until)
+            rows += timeline.alert_rows(body)
+        except Exception as exc:
+            notes.append(f"alert start times unavailable: {exc}")
+    elif not prometheus_url:
+        notes.append("no alert start times: pass --prometheus-url")
+    else:
+        notes.append(f"no alert start times: PagerDuty service {record.service_name!r} is not "
+                     "a service of the org config")  # fmt: skip
+    branch = org.learning.deploy_branch
+    if branch:
+        try:
+            rows += timeline.deploy_rows(repo, branch, since, until)
+        except (RuntimeError, OSError) as exc:
+            notes.append(f"deploys unavailable: {exc}")
+    else:
+        notes.append("no deploys: set learning.deploy_branch in the org config")
+    return rows, notes
+
+
+incident_app = typer.Typer(help="One incident, from everything that saw it.", no_args_is_help=True)
+
+
+@incident_app.command("timeline")
+def incident_timeline(
+    incident: Annotated[str, typer.Argument(help="PagerDuty incident id.")],
+    stack: StackOption = "prod",
+    config: ConfigOption = None,
+    statuspage_url: StatuspageSourceOption = None,
+    prometheus_url: PrometheusSourceOption = None,
+    repo: RepoOption = Path("."),
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table or markdown.")
+    ] = OutputFormat.table,
+    api_url: ApiUrlOption = "https://api.pagerduty.com",
+    token: TokenOption = None,
+) -> None:
+    """Merge PagerDuty's log entries, the status page's updates, the alerts' start times
+    (Prometheus ALERTS) and deploys (git log of learning.deploy_branch) into one timeline,
+    from two hours before the page to the resolution. `postmortem new` takes the same
+    sources for the draft's timeline."""
+    import pagerduty
+
+    from learning import pagerduty_api, timeline
+    from learning.postmortem import timeline_table
+
+    org, _path = load_org(stack, config)
+    client = pagerduty_api.RateLimitedClient(_require_token(token), base_url=api_url)
+    try:
+        record = pagerduty_api.load_record(client, incident)
+    except pagerduty.Error as exc:
+        fail(f"could not read incident {incident} from {api_url}: {exc}", 3)
+    rows, notes = gather_timeline(
+        record, org, statuspage_url=statuspage_url, prometheus_url=prometheus_url, repo=repo
+    )
+    merged = timeline.merged(record, rows)
+    if output is OutputFormat.markdown:
+        print(f"# Incident #{record.number} {record.id}: {record.title}\n")
+        print(timeline_table(merged))
+    else:
+        print(f"Incident #{record.number} {record.id}: {record.title} ({record.service_name})")
+        for row in merged:
+            who = f" [{row.who}]" if row.who else ""
+            print(f"{row.at:%Y-%m-%d %H:%M:%S}  {row.source:<12}  {row.what}{who}")
+    for note in notes:
+        err.print(f"note: {note}", highlight=False)
+
+
+def read_drill_reports(
+    folder: Path, org: OrgConfig, since: datetime, until: datetime, notes: list[str]
+) -> list[DrillReport]:
+    """The window's drill reports; a report that cannot count is named in the notes."""
+    from learning import drill_reports
+
+    found = []
+    for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
+        report, problems = drill_reports.read_report(path.read_text(), org, known_scenarios())
+        if report is None:
+            notes.append(f"drill report {path} not counted: {'; '.join(problems)}")
+        else:
+            found.append(report)
+    return drill_reports.in_window(found, since, until)
 
 
 # --------------------------------------------------------------------------- postmortems
@@ -243,24 +426,58 @@ postmortem_app = typer.Typer(
 @postmortem_app.command("new")
 def postmortem_new(
     incident: Annotated[str, typer.Argument(help="PagerDuty incident id, e.g. Q1ABCDEF2GHIJ3.")],
+    stack: StackOption = "prod",
+    config: ConfigOption = None,
     out_dir: Annotated[
         Path, typer.Option("--out-dir", help="Folder for the new postmortem.")
     ] = Path("docs/postmortems"),
     template: Annotated[
         Path, typer.Option("--template", help="Postmortem template with {{field}} markers.")
     ] = DEFAULT_TEMPLATE,
+    owner: Annotated[
+        str | None,
+        typer.Option(
+            help="Person id (org config) who owns the postmortem. Default: whoever "
+            "acknowledged first, when they are in the config."
+        ),
+    ] = None,
+    impact_started_at: Annotated[
+        str | None,
+        typer.Option(
+            "--impact-started-at",
+            metavar="TIME",
+            help="The first alert's startsAt (UTC), for time to detect.",
+        ),
+    ] = None,
+    review_at: Annotated[
+        str | None,
+        typer.Option(
+            "--review-at",
+            metavar="TIME",
+            help="Review meeting start (UTC). Default: 14:00 on the last weekday "
+            "before the review deadline.",
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    statuspage_url: StatuspageSourceOption = None,
+    prometheus_url: PrometheusSourceOption = None,
+    repo: RepoOption = Path("."),
     api_url: ApiUrlOption = "https://api.pagerduty.com",
     token: TokenOption = None,
 ) -> None:
-    """Write docs/postmortems/<date>-<slug>.md from the blameless template, prefilled from
-    PagerDuty: summary, impact window, detection / acknowledgement / resolution times,
-    escalation tiers reached, responders, the timeline from the incident's log entries, a
-    review due in 24 hours and action items due in one week."""
+    """Write docs/postmortems/<date>-<slug>.md from the template, prefilled from PagerDuty
+    (front matter, impact window, acknowledgement and resolution times, tiers reached,
+    responders, the timeline from the incident's log), with deadlines counted from the
+    incident's RESOLUTION as the org config sets them (default: draft 24 h, review and
+    follow-ups 7 days), and an .ics invitation for the review addressed to the responders."""
     import pagerduty
 
     from learning import pagerduty_api, postmortem
 
+    org, _path = load_org(stack, config)
+    if owner is not None and owner not in {p.id for p in org.people}:
+        fail(f"--owner {owner!r} is not a person id in the org config", 2)
+    started = parse_when(impact_started_at) if impact_started_at else None
     client = pagerduty_api.RateLimitedClient(_require_token(token), base_url=api_url)
     try:
         record = pagerduty_api.load_record(client, incident)
@@ -268,46 +485,175 @@ def postmortem_new(
         fail(f"could not read incident {incident} from {api_url}: {exc}", 3)
     if not template.exists():
         fail(f"template {template} not found", 2)
-    text = postmortem.new_postmortem(template.read_text(), record, datetime.now(UTC))
+    rows, notes = gather_timeline(
+        record, org, statuspage_url=statuspage_url, prometheus_url=prometheus_url, repo=repo
+    )
+    fields = postmortem.prefill_fields(
+        record, org, owner=owner, impact_started_at=started, extra_rows=rows
+    )
+    text = postmortem.new_postmortem(template.read_text(), fields)
     path = out_dir / postmortem.file_name(record)
     if path.exists() and not force:
         fail(f"{path} already exists (use --force to overwrite)", 1)
     out_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     print(f"wrote {path}")
+    if record.resolved_at is None:
+        err.print("the incident is still open: no review invitation until it is resolved")
+    else:
+        rules = org.learning.postmortems
+        starts = (
+            parse_when(review_at)
+            if review_at
+            else postmortem.review_time(record.resolved_at, rules)
+        )
+        invitation, unknown = postmortem.review_invitation(
+            record, org, starts, str(path), now=lambda: datetime.now(UTC)
+        )
+        ics = path.with_suffix(".review.ics")
+        ics.write_bytes(invitation)
+        print(f"wrote {ics} (review {starts:%Y-%m-%d %H:%M} UTC)")
+        if unknown:
+            err.print(
+                "not invited (not people in the org config): " + ", ".join(unknown),
+                highlight=False,
+            )
+    for note in notes:
+        err.print(f"timeline: {note}", highlight=False)
     console.print(
-        "next: fill in the sections marked with comments, give every action item an owner "
-        "and a due date, then run `irctl postmortem check " + str(path) + "`"
+        "next: fill in every section and the front matter (severity, review date, action "
+        "items), then run `irctl postmortem check " + str(path) + "`"
     )
+
+
+def postmortem_files(paths: list[Path]) -> list[Path]:
+    """The postmortems named: files as given, folders expanded to their *.md but README."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.glob("*.md") if p.name.lower() != "readme.md")
+        else:
+            found.append(path)
+    return found
+
+
+TodayOption = Annotated[
+    str | None,
+    typer.Option("--today", metavar="DATE", help="Check as of this date (default: today, UTC)."),
+]
 
 
 @postmortem_app.command("check")
 def postmortem_check(
-    files: Annotated[
+    paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Postmortems to check. Default: docs/postmortems/*.md."),
+        typer.Argument(help="Postmortem files or folders. Default: docs/postmortems."),
     ] = None,
+    stack: StackOption = "prod",
+    config: ConfigOption = None,
+    today: TodayOption = None,
 ) -> None:
-    """Fail on missing sections, action items without an owner or a due date, and blame
-    language outside the timeline (word list: docs/postmortems/README.md)."""
+    """Fail on anything a review would send back, each as file:line with what to write
+    instead: front matter (incident ids, severity SEV1-4, an owner who is a person in the org
+    config, real dates, open actions not past due, type/priority/ticket/status of every
+    action), the title and required sections non-empty, and blame anywhere in the file
+    (phrases, people's names next to blame verbs, actions aimed at a person;
+    docs/postmortems/README.md). An empty folder is an error."""
     from learning import postmortem
 
-    paths = files or sorted(
-        p for p in Path("docs/postmortems").glob("*.md") if p.name.lower() != "readme.md"
-    )
+    org, _path = load_org(stack, config)
+    as_of = parse_when(today).date() if today else datetime.now(UTC).date()
+    given = paths or [Path("docs/postmortems")]
+    files = postmortem_files(given)
+    if not files:
+        fail(
+            "no postmortems found in "
+            + ", ".join(str(p) for p in given)
+            + ": nothing was checked (the worked example belongs there)",
+            1,
+        )
     failed = 0
-    for path in paths:
-        if not path.exists():
-            err.print(f"{path}: no such file")
+    for path in files:
+        if not path.is_file():
+            print(f"{path}: no such file")
             failed += 1
             continue
-        problems = postmortem.check_postmortem(path.read_text())
+        problems = postmortem.check_postmortem(path.read_text(), org, as_of)
         for problem in problems:
             where = f"{path}:{problem.line}" if problem.line else str(path)
             print(f"{where}: {problem.message}")
         failed += bool(problems)
-    print(f"{len(paths) - failed} of {len(paths)} postmortems OK")
+    print(f"{len(files) - failed} of {len(files)} postmortems OK")
     if failed:
+        raise typer.Exit(1)
+
+
+@postmortem_app.command("audit")
+def postmortem_audit(
+    stack: StackOption = "prod",
+    config: ConfigOption = None,
+    folder: Annotated[Path, typer.Option("--dir", help="Folder of postmortems.")] = Path(
+        "docs/postmortems"
+    ),
+    days: Annotated[
+        int, typer.Option(help="How far back to look for paging incidents, in days.")
+    ] = 90,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help="table or markdown (for a job summary).")
+    ] = OutputFormat.table,
+    api_url: ApiUrlOption = "https://api.pagerduty.com",
+    token_env: Annotated[
+        str,
+        typer.Option(
+            "--token-env",
+            metavar="VAR",
+            help="Environment variable holding the PagerDuty REST API token.",
+        ),
+    ] = TOKEN_ENV,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", metavar="TIME", help="Audit as of this UTC time (default: now)."),
+    ] = None,
+) -> None:
+    """List what the postmortem process promised and has not happened, and exit 1 when
+    anything is listed: paging incidents (high urgency, not a test or drill service) resolved
+    longer ago than the draft deadline without a postmortem naming them; reviews not held and
+    one-week follow-ups not done by the review deadline; open action items past due.
+    Deadlines count from each incident's resolution, as the org config sets them."""
+    import os
+
+    import pagerduty
+
+    from learning import audit, pagerduty_api, postmortem
+
+    org, _path = load_org(stack, config)
+    secret = os.environ.get(token_env)
+    if not secret:
+        fail(f"no PagerDuty API token: ${token_env} is not set", 2)
+    if not folder.is_dir():
+        fail(f"{folder} is not a folder of postmortems", 2)
+    now = parse_when(as_of) if as_of else datetime.now(UTC)
+    client = pagerduty_api.RateLimitedClient(secret, base_url=api_url)
+    try:
+        incidents = pagerduty_api.load_records(client, now - timedelta(days=days), now)
+    except pagerduty.Error as exc:
+        fail(f"reading incidents from {api_url} failed: {exc}", 3)
+    filed = []
+    for path in postmortem_files([folder]):
+        record, problems = postmortem.read_postmortem(path.read_text(), org, now.date())
+        why = "; ".join(f"line {p.line}: {p.message}" for p in problems[:1])
+        filed.append(audit.FiledPostmortem(str(path), record, why))
+    findings = audit.audit(incidents, filed, org, now)
+    if output is OutputFormat.markdown:
+        print(audit.to_markdown(findings, now), end="")
+    else:
+        for finding in findings:
+            print(f"{audit.KINDS[finding.kind]}: {finding.where}: {finding.message}")
+        print(
+            f"{len(findings)} overdue item(s); {len(incidents)} incidents in the last {days} "
+            f"days, {len(filed)} postmortems in {folder}"
+        )
+    if findings:
         raise typer.Exit(1)
 
 
@@ -347,6 +693,8 @@ def live_drill(
         Path, typer.Option("--report-dir", help="Where the drill report is written.")
     ] = Path("docs/drills/reports"),
     records: RecordsOption = Path("var/page-tests.jsonl"),
+    stack: StackOption = "prod",
+    config: ConfigOption = None,
 ) -> None:
     """Live drill against real PagerDuty: trigger a clearly marked [DRILL] incident on the
     dedicated drill service, wait for a person to acknowledge it, measure the time to
@@ -354,9 +702,10 @@ def live_drill(
 
     Exit code 0 when the page arrived and was acknowledged within the 5-minute target.
     """
-    from learning import drill
+    from learning import drill, drill_reports
     from learning import records as page_records
 
+    org, _path = load_org(stack, config)
     scenarios = known_scenarios()
     if scenarios and scenario not in scenarios:
         fail(f"unknown scenario {scenario!r}; known: {', '.join(scenarios)}", 2)
@@ -378,7 +727,24 @@ def live_drill(
     )
     report_dir.mkdir(parents=True, exist_ok=True)
     report_path = report_dir / f"{result.sent_at:%Y-%m-%d-%H%M}-{scenario}.md"
-    report_path.write_text(drill.drill_report(result))
+    planned = next(
+        (d for d in org.learning.drills
+         if d.scenario == scenario and d.date == result.sent_at.date()),
+        None,
+    )  # fmt: skip
+    scenario_doc = DRILLS_DIR / f"{scenario}.md"
+    record = drill_reports.front_matter(
+        scenario=scenario,
+        day=result.sent_at.date(),
+        facilitator=planned.facilitator if planned else None,
+        incident_id=result.incident_id,
+        page_delivered=result.delivered,
+        time_to_acknowledge=result.time_to_acknowledge,
+        criteria=drill_reports.success_criteria(scenario_doc.read_text())
+        if scenario_doc.exists()
+        else [],
+    )
+    report_path.write_text(record + "\n" + drill.drill_report(result))
     page_records.append_record(records, drill.drill_record(result))
     print(f"wrote {report_path}")
     print(f"recorded in {records}")
@@ -457,3 +823,41 @@ def calendar_command(
     )
     for path in written:
         print(f"  {path}")
+
+
+# --------------------------------------------------------------------------- generated docs
+
+
+def docs_command(
+    stack: StackOption = "prod",
+    config: ConfigOption = None,
+    docs_dir: Annotated[Path, typer.Option("--docs-dir", help="The docs folder.")] = Path("docs"),
+    check: Annotated[
+        bool, typer.Option("--check", help="Fail if a generated part is stale; write nothing.")
+    ] = False,
+) -> None:
+    """Generate the parts of the docs that state who is paged when, from the org config:
+    docs/escalation.md (escalation ladders, incident commander, contact sheet) and every
+    `<!-- BEGIN generated: NAME -->` block in docs/ (the runbook, the drills, roles.md)."""
+    from learning import escalation_doc
+
+    org, path = load_org(stack, config)
+    if not docs_dir.is_dir():
+        fail(f"{docs_dir} is not a folder", 2)
+    wanted, problems = escalation_doc.generate(org, docs_dir)
+    stale = [p for p, text in wanted.items() if not p.exists() or p.read_text() != text]
+    for problem in problems:
+        print(problem)
+    if check:
+        for item in stale:
+            print(f"{item} is stale: run `irctl docs --stack {stack}` and commit it")
+        if stale or problems:
+            raise typer.Exit(1)
+        print(f"{len(wanted)} generated document(s) match {path}")
+        return
+    for item in stale:
+        item.write_text(wanted[item])
+        print(f"wrote {item}")
+    print(f"{len(wanted) - len(stale)} of {len(wanted)} generated document(s) were up to date")
+    if problems:
+        raise typer.Exit(1)

@@ -18,9 +18,9 @@ from learning.incidents import parse_time
 from learning.metrics import Targets, format_duration
 from learning.pagerduty_api import DEFAULT_API_URL, RateLimitedClient
 from learning.records import PageTestRecord
+from learning.scope import DRILL_MARK
 
 DEFAULT_EVENTS_URL = "https://events.pagerduty.com"
-DRILL_MARK = "[DRILL]"
 
 
 @dataclass

@@ -91,7 +91,12 @@ def record_from_api(
     come from the ``acknowledge_log_entry`` entries, falling back to the list only when
     there are no log entries at all.
     """
-    entries = sorted(log_entries, key=lambda e: parse_time(e["created_at"]))
+    # Oldest first; entries of the same second keep their causal order: PagerDuty lists newest
+    # first, so the list is reversed before the stable sort, and the trigger leads its second.
+    entries = sorted(
+        reversed(list(log_entries)),
+        key=lambda e: (parse_time(e["created_at"]), e.get("type") != "trigger_log_entry"),
+    )
     timeline = tuple(
         TimelineEntry(
             at=parse_time(e["created_at"]),

@@ -2,8 +2,19 @@
 
 Definitions (also in ``irctl metrics --help`` and the runbook):
 
-* MTTA: trigger to the FIRST acknowledgement, over incidents that were acknowledged.
+* Only paging incidents count: high urgency, not on a test or drill service of the org
+  config (``learning.scope``). Incidents on test and drill services are reported as page
+  success instead (each one is a page that arrived); low-urgency incidents are counted in a
+  note.
+* MTTA: trigger to the FIRST acknowledgement, over incidents that were acknowledged. A
+  paging incident that was never acknowledged (resolved without it, or open longer than the
+  target) FAILS the MTTA check whatever the mean says: an unanswered page is a missed
+  target, never averaged away.
 * MTTR: trigger to resolution, over resolved incidents.
+* Time to detect: the alert's ``startsAt`` to the PagerDuty trigger, from the postmortems'
+  front matter (``impact_started_at`` to ``triggered_at``); shown, no target.
+* Time to first public update: trigger to the first status page update of an incident on
+  the service's status page component; target under 15 minutes.
 * Incidents never acknowledged and incidents still open are counted and shown, never
   dropped silently.
 * Median and p90 use the nearest-rank method: p90 is the smallest value that at least
@@ -14,12 +25,17 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from learning.incidents import IncidentRecord
 from learning.records import PageTestRecord
+from learning.scope import IncidentScope
+
+if TYPE_CHECKING:
+    from learning.drill_reports import DrillReport
 
 
 @dataclass(frozen=True)
@@ -28,6 +44,7 @@ class Targets:
     mttr: timedelta = timedelta(minutes=30)
     availability: float = 0.999
     page_success: float = 1.0
+    first_public_update: timedelta = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -96,6 +113,7 @@ class PageSuccess:
     recorded: int
     delivered: int
     failures: tuple[PageTestRecord, ...]
+    incident_ids: frozenset[str] = frozenset()  # incidents the records name
 
     @property
     def rate(self) -> float | None:
@@ -107,7 +125,48 @@ def page_success(
 ) -> PageSuccess:
     window = [r for r in records if since <= r.at < until]
     failed = tuple(r for r in window if not r.delivered)
-    return PageSuccess(recorded=len(window), delivered=len(window) - len(failed), failures=failed)
+    return PageSuccess(
+        recorded=len(window),
+        delivered=len(window) - len(failed),
+        failures=failed,
+        incident_ids=frozenset(r.incident_id for r in window if r.incident_id),
+    )
+
+
+def with_test_pages(
+    results: PageSuccess | None, test_incidents: Sequence[IncidentRecord]
+) -> PageSuccess | None:
+    """Incidents on test and drill services are pages that arrived: count each once (a
+    record that already names the incident is not counted again)."""
+    if not test_incidents:
+        return results
+    base = results or PageSuccess(0, 0, ())
+    extra = [i for i in test_incidents if i.id not in base.incident_ids]
+    return PageSuccess(
+        base.recorded + len(extra),
+        base.delivered + len(extra),
+        base.failures,
+        base.incident_ids | {i.id for i in extra},
+    )
+
+
+def with_drill_pages(
+    results: PageSuccess | None, reports: Sequence[DrillReport]
+) -> PageSuccess | None:
+    """Each drill report's live page counts once (not again when the page-test record file
+    already names its incident); an undelivered drill page is a failure."""
+    extra = [r for r in reports if not (r.incident_id and results and r.incident_id in
+                                         results.incident_ids)]  # fmt: skip
+    if not extra:
+        return results
+    base = results or PageSuccess(0, 0, ())
+    delivered = sum(1 for r in extra if r.page_delivered)
+    return PageSuccess(
+        base.recorded + len(extra),
+        base.delivered + delivered,
+        base.failures,
+        base.incident_ids | {r.incident_id for r in extra if r.incident_id},
+    )
 
 
 @dataclass(frozen=True)
@@ -115,7 +174,7 @@ class Check:
     name: str
     value: str
     target: str
-    status: str  # "pass" | "fail" | "no data"
+    status: str  # "pass" | "fail" | "no data" | "info" (shown, no target)
     note: str = ""
 
 
@@ -125,6 +184,7 @@ class WeekFigures:
     incidents: int
     mtta_mean: timedelta | None
     mttr_mean: timedelta | None
+    never_acknowledged: int = 0
 
 
 @dataclass(frozen=True)
@@ -141,7 +201,7 @@ class MetricsReport:
 
     @property
     def passed(self) -> bool:
-        return all(c.status == "pass" for c in self.checks)
+        return all(c.status in ("pass", "info") for c in self.checks)
 
 
 def format_duration(value: timedelta | None) -> str:
@@ -159,16 +219,48 @@ def format_percent(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value * 100:.{digits}f} %"
 
 
-def weekly(records: Sequence[IncidentRecord]) -> list[WeekFigures]:
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def weekly(
+    records: Sequence[IncidentRecord], since: datetime | None = None, until: datetime | None = None
+) -> list[WeekFigures]:
+    """One entry per week from the week of ``since`` to the week of ``until``, empty weeks
+    included, so a quiet week shows as zero incidents rather than vanishing from the axis."""
     weeks: dict[date, list[IncidentRecord]] = {}
     for record in records:
-        day = record.triggered_at.date()
-        weeks.setdefault(day - timedelta(days=day.weekday()), []).append(record)
+        weeks.setdefault(_monday(record.triggered_at.date()), []).append(record)
+    if since is not None and until is not None:
+        monday = _monday(since.date())
+        last = _monday((until - timedelta(microseconds=1)).date())
+        while monday <= last:
+            weeks.setdefault(monday, [])
+            monday += timedelta(days=7)
     result = []
     for start in sorted(weeks):
         figures = response_figures(weeks[start], str(start))
-        result.append(WeekFigures(start, figures.incidents, figures.mtta.mean, figures.mttr.mean))
+        result.append(
+            WeekFigures(
+                start,
+                figures.incidents,
+                figures.mtta.mean,
+                figures.mttr.mean,
+                figures.never_acknowledged,
+            )
+        )
     return result
+
+
+def missed_acknowledgements(
+    records: Sequence[IncidentRecord], until: datetime, target: timedelta
+) -> list[IncidentRecord]:
+    """Paging incidents nobody acknowledged: resolved without it, or open past the target."""
+    return [
+        r
+        for r in records
+        if r.first_acknowledged_at is None and (not r.is_open or until - r.triggered_at >= target)
+    ]
 
 
 def build_report(
@@ -180,8 +272,26 @@ def build_report(
     page_results: PageSuccess | None = None,
     targets: Targets | None = None,
     notes: Sequence[str] = (),
+    scope: IncidentScope | None = None,
+    detection: Sequence[timedelta] | None = None,
+    public_updates: Mapping[str, timedelta] | None = None,
+    drills: Sequence[DrillReport] = (),
 ) -> MetricsReport:
+    """The report over PAGING incidents (see the module docstring); ``detection`` holds times
+    to detect from postmortems, ``public_updates`` trigger-to-first-status-page-update per
+    incident id (None: not measured)."""
     targets = targets or Targets()
+    all_records = records
+    records, tests, low = (scope or IncidentScope(frozenset())).split(all_records)
+    notes = list(notes)
+    if tests:
+        notes.append(
+            f"{len(tests)} incident(s) on test or drill services counted as page success, "
+            "not in MTTA/MTTR."
+        )
+    if low:
+        notes.append(f"{len(low)} low-urgency incident(s) paged nobody: not in MTTA/MTTR.")
+    page_results = with_drill_pages(with_test_pages(page_results, tests), drills)
     overall = response_figures(records, "all services")
     by_service: dict[str, list[IncidentRecord]] = {}
     names: dict[str, str] = {}
@@ -201,13 +311,24 @@ def build_report(
             name, format_duration(stats.mean), f"< {format_duration(target)}", status, note
         )
 
+    missed = missed_acknowledgements(records, until, targets.mtta)
+    mtta = duration_check(
+        "MTTA (mean)",
+        overall.mtta,
+        targets.mtta,
+        f"{overall.never_acknowledged} of {overall.incidents} never acknowledged",
+    )
+    if missed:
+        mtta = Check(
+            mtta.name,
+            mtta.value,
+            mtta.target,
+            "fail",
+            f"{len(missed)} of {overall.incidents} paging incidents never acknowledged "
+            "(each is a missed target)",
+        )
     checks = [
-        duration_check(
-            "MTTA (mean)",
-            overall.mtta,
-            targets.mtta,
-            f"{overall.never_acknowledged} of {overall.incidents} never acknowledged",
-        ),
+        mtta,
         duration_check(
             "MTTR (mean)",
             overall.mttr,
@@ -257,14 +378,73 @@ def build_report(
                 f"{page_results.delivered} of {page_results.recorded} test pages delivered",
             )
         )
+    if detection:
+        stats = duration_stats(detection)
+        checks.append(
+            Check(
+                "Time to detect (mean)",
+                format_duration(stats.mean),
+                "-",
+                "info",
+                f"alert startsAt to page, from {stats.count} postmortem(s); p90 "
+                f"{format_duration(stats.p90)}",
+            )
+        )
+    if public_updates is not None:
+        stats = duration_stats(public_updates.values())
+        goal = f"< {format_duration(targets.first_public_update)}"
+        without = sum(1 for r in records if r.id not in public_updates)
+        note = f"{stats.count} of {len(records)} paging incidents had a status page update"
+        if stats.mean is None:
+            checks.append(Check("First public update (mean)", "-", goal, "no data", note))
+        else:
+            late = sum(1 for v in public_updates.values() if v >= targets.first_public_update)
+            status = "pass" if stats.mean < targets.first_public_update and not late else "fail"
+            note += f"; {late} later than the target" if late else ""
+            checks.append(
+                Check(
+                    "First public update (mean)",
+                    format_duration(stats.mean),
+                    goal,
+                    status,
+                    note + (f"; {without} without one" if without else ""),
+                )
+            )
+    if drills:
+        items = [c for d in drills for c in d.criteria]
+        met = sum(1 for c in items if c.met)
+        missed_items = [f"{d.scenario}: {item}" for d in drills for item in d.missed]
+        checks.append(
+            Check(
+                "Drill criteria met",
+                f"{met} of {len(items)}",
+                "all",
+                "pass" if not missed_items else "fail",
+                f"{len(drills)} drill(s)"
+                + (f"; missed: {'; '.join(missed_items)}" if missed_items else ""),
+            )
+        )
+        firsts = [d.first_public_update for d in drills if d.first_public_update is not None]
+        if firsts:
+            stats = duration_stats(firsts)
+            mean = stats.mean or timedelta(0)
+            checks.append(
+                Check(
+                    "First public update in drills (mean)",
+                    format_duration(mean),
+                    f"< {format_duration(targets.first_public_update)}",
+                    "pass" if mean < targets.first_public_update else "fail",
+                    f"{len(firsts)} of {len(drills)} drill(s) posted one",
+                )
+            )
     return MetricsReport(
         since=since,
         until=until,
         overall=overall,
         services=services,
-        weeks=weekly(records),
+        weeks=weekly(records, since, until),
         checks=checks,
         availability=availability,
         page_success=page_results,
-        notes=list(notes),
+        notes=notes,
     )

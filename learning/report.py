@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from learning.metrics import (
     format_percent,
 )
 
-STATUS_WORDS = {"pass": "PASS", "fail": "FAIL", "no data": "NO DATA"}
+STATUS_WORDS = {"pass": "PASS", "fail": "FAIL", "no data": "NO DATA", "info": "INFO"}
 
 
 def _seconds(value: timedelta | None) -> float | None:
@@ -73,6 +74,7 @@ def to_json(report: MetricsReport) -> str:
                 "incidents": w.incidents,
                 "mtta_mean_seconds": _seconds(w.mtta_mean),
                 "mttr_mean_seconds": _seconds(w.mttr_mean),
+                "never_acknowledged": w.never_acknowledged,
             }
             for w in report.weeks
         ],
@@ -184,11 +186,57 @@ def to_table(report: MetricsReport, width: int = 140) -> str:
     return buffer.getvalue()
 
 
-def write_chart(report: MetricsReport, path: Path, targets: Targets | None = None) -> None:
-    """Weekly mean MTTA and MTTR (minutes) as bars, with the target as a dashed line.
+@dataclass(frozen=True)
+class ChartWeek:
+    """One week of the chart, as drawn: every label is text, not only colour."""
 
-    A bar above its target is drawn in a warning colour and hatched, so the chart does not
-    rely on colour alone.
+    label: str  # "w/c 02 Nov"
+    incidents: int
+    never_acknowledged: int
+    mtta_minutes: float | None
+    mttr_minutes: float | None
+    mtta_text: str  # what is written on the MTTA bar
+    mtta_missed: bool
+
+
+def chart_weeks(report: MetricsReport, targets: Targets | None = None) -> list[ChartWeek]:
+    """The chart's data: every week of the window (quiet weeks say "0 incidents"), and a week
+    with a never-acknowledged page is a MISS on the MTTA panel, never a zero-height bar."""
+    targets = targets or Targets()
+    weeks = []
+    for week in report.weeks:
+        mtta = None if week.mtta_mean is None else week.mtta_mean.total_seconds() / 60
+        mttr = None if week.mttr_mean is None else week.mttr_mean.total_seconds() / 60
+        missed = week.never_acknowledged > 0 or (
+            mtta is not None and mtta >= targets.mtta.total_seconds() / 60
+        )
+        if week.never_acknowledged:
+            text = f"{week.never_acknowledged} never acked"
+        elif mtta is None:
+            text = "0 incidents" if week.incidents == 0 else "no data"
+        else:
+            text = f"{mtta:.1f}"
+        weeks.append(
+            ChartWeek(
+                f"w/c {week.week_start:%d %b}",
+                week.incidents,
+                week.never_acknowledged,
+                mtta,
+                mttr,
+                text,
+                missed,
+            )
+        )
+    return weeks
+
+
+def write_chart(report: MetricsReport, path: Path, targets: Targets | None = None) -> None:
+    """Three panels by week: paging incidents (count, never-acknowledged ones hatched), mean
+    MTTA and mean MTTR in minutes against their dashed targets.
+
+    A missed week is drawn in a warning colour AND hatched, and labelled, so the chart does
+    not rely on colour alone. A week whose page was never acknowledged gets a full-height
+    hatched MTTA bar labelled "N never acked".
     """
     import matplotlib
 
@@ -196,27 +244,60 @@ def write_chart(report: MetricsReport, path: Path, targets: Targets | None = Non
     import matplotlib.pyplot as plt
 
     targets = targets or Targets()
-    labels = [f"w/c {w.week_start:%d %b}" for w in report.weeks] or ["no incidents"]
-    positions = list(range(len(labels)))
-    figure, (ax_ack, ax_res) = plt.subplots(2, 1, figsize=(max(6, 1.1 * len(labels) + 3), 6.5))
+    weeks = chart_weeks(report, targets)
+    labels = [w.label for w in weeks] or ["no weeks"]
+    positions = list(range(len(weeks)))
+    figure, (ax_count, ax_ack, ax_res) = plt.subplots(
+        3, 1, figsize=(max(6, 1.1 * len(labels) + 3), 9)
+    )
+    acked = [w.incidents - w.never_acknowledged for w in weeks]
+    ax_count.bar(positions, acked, color="#2e86c1", label="paging incidents")
+    never = ax_count.bar(
+        positions,
+        [w.never_acknowledged for w in weeks],
+        bottom=acked,
+        color="#c0392b",
+        hatch="xx",
+        label="never acknowledged (hatched)",
+    )
+    for bar, week in zip(never, weeks, strict=True):
+        ax_count.annotate(
+            str(week.incidents),
+            (bar.get_x() + bar.get_width() / 2, week.incidents),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    ax_count.set_ylim(0, max([1, *(w.incidents for w in weeks)]) * 1.3)
+    ax_count.set_ylabel("incidents")
     for axis, values, target, label in (
-        (ax_ack, [w.mtta_mean for w in report.weeks], targets.mtta, "MTTA"),
-        (ax_res, [w.mttr_mean for w in report.weeks], targets.mttr, "MTTR"),
+        (ax_ack, [w.mtta_minutes for w in weeks], targets.mtta, "MTTA"),
+        (ax_res, [w.mttr_minutes for w in weeks], targets.mttr, "MTTR"),
     ):
         goal = target.total_seconds() / 60
-        minutes = [v.total_seconds() / 60 if v is not None else 0.0 for v in values]
-        missed = [m >= goal for m in minutes]
+        top = max([goal, *(v for v in values if v is not None)]) * 1.25
+        heights = []
+        missed = []
+        texts = []
+        for week, value in zip(weeks, values, strict=True):
+            never_acked = label == "MTTA" and week.never_acknowledged > 0
+            heights.append(top / 1.1 if never_acked else (value or 0.0))
+            missed.append(never_acked or (value is not None and value >= goal))
+            if label == "MTTA":
+                texts.append(week.mtta_text)
+            elif value is None:
+                texts.append("0 incidents" if week.incidents == 0 else "still open")
+            else:
+                texts.append(f"{value:.1f}")
         bars = axis.bar(
-            positions[: len(minutes)],
-            minutes,
+            positions,
+            heights,
             color=["#c0392b" if m else "#2e86c1" for m in missed],
-            hatch=None,
             label=f"weekly mean {label} (hatched: target missed)",
         )
-        for bar, miss, value in zip(bars, missed, values, strict=True):
+        for bar, miss, text in zip(bars, missed, texts, strict=True):
             if miss:
                 bar.set_hatch("//")
-            text = "no data" if value is None else f"{bar.get_height():.1f}"
             axis.annotate(
                 text,
                 (bar.get_x() + bar.get_width() / 2, bar.get_height()),
@@ -225,13 +306,14 @@ def write_chart(report: MetricsReport, path: Path, targets: Targets | None = Non
                 fontsize=8,
             )
         axis.axhline(goal, color="black", linestyle="--", label=f"target: under {goal:g} min")
-        axis.set_ylim(0, max([goal, *minutes]) * 1.25)
-        axis.set_xticks(positions, labels)
+        axis.set_ylim(0, top)
         axis.set_ylabel(f"{label} (minutes)")
-        axis.legend(loc="upper right", fontsize=8)
         axis.grid(axis="y", alpha=0.3)
+    for axis in (ax_count, ax_ack, ax_res):
+        axis.set_xticks(positions, labels[: len(positions)])
+        axis.legend(loc="upper right", fontsize=8)
     figure.suptitle(
-        f"Incident response by week, {report.since:%Y-%m-%d} to {report.until:%Y-%m-%d} (UTC)"
+        f"Paging incidents by week, {report.since:%Y-%m-%d} to {report.until:%Y-%m-%d} (UTC)"
     )
     figure.tight_layout()
     figure.savefig(path, dpi=100)

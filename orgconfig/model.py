@@ -85,6 +85,7 @@ PersonRef = Annotated[str, _ref("person")]
 TeamRef = Annotated[str, _ref("team")]
 ScheduleRef = Annotated[str, _ref("schedule")]
 PolicyRef = Annotated[str, _ref("escalation_policy")]
+ServiceRef = Annotated[str, _ref("service")]
 ComponentRef = Annotated[str, _ref("status_page_component")]
 
 
@@ -610,6 +611,68 @@ class Deployment(Strict):
     )
 
 
+# --------------------------------------------------------------------------- learning (issue 14)
+
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")  # defined in docs/incident-response-runbook.md
+Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
+
+
+class PostmortemDeadlines(Strict):
+    """Counted from the incident's RESOLUTION time, never from when a command runs."""
+
+    draft_within: Duration = Field(
+        timedelta(hours=24), description="The postmortem draft exists this long after resolution."
+    )
+    review_within: Duration = Field(
+        timedelta(days=7), description="The review meeting is held this long after resolution."
+    )
+    actions_within: Duration = Field(
+        timedelta(days=7),
+        description="Default due date of follow-up actions, counted from resolution.",
+    )
+
+
+class IncidentCommander(Strict):
+    """A rotation of incident commanders paged for the listed severities, alongside the
+    service's own escalation policy (PagerDuty's incident response guide: the IC role)."""
+
+    schedule: ScheduleRef = Field(description="The incident commander rotation.")
+    severities: list[Severity] = Field(
+        default_factory=lambda: list[Severity](["SEV1"]),
+        min_length=1,
+        description="Severities that page it.",
+    )
+
+
+class PlannedDrill(Strict):
+    """One drill of the quarterly calendar: when, which scenario, who runs it."""
+
+    date: date
+    scenario: Id = Field(description="A scenario of docs/drills/, e.g. database-outage.")
+    facilitator: PersonRef = Field(description="The person who runs the drill.")
+
+
+class Learning(Strict):
+    """How the organisation learns from incidents: postmortem deadlines, which services only
+    carry test pages and drills (left out of MTTA/MTTR), and the incident commander rotation."""
+
+    postmortems: PostmortemDeadlines = Field(default_factory=PostmortemDeadlines)
+    test_services: list[ServiceRef] = Field(
+        default_factory=list,
+        description="Services that receive page tests or drills only: their incidents count "
+        "as page success, never in MTTA/MTTR, and need no postmortem.",
+    )
+    incident_commander: IncidentCommander | None = None
+    deploy_branch: str | None = Field(
+        None,
+        description="Git branch whose commits are deploys (e.g. main when every merge deploys); "
+        "`irctl incident timeline` shows them next to the incident.",
+    )
+    drills: list[PlannedDrill] = Field(
+        default_factory=list, description="The drill calendar: date, scenario, facilitator."
+    )
+
+
 class OrgConfig(Strict):
     """One organisation's on-call, alerting and status page, as declared in Git."""
 
@@ -628,6 +691,7 @@ class OrgConfig(Strict):
     overrides: list[Override] = Field(
         default_factory=list, description="Who covers which schedule when (applied by pulumi up)."
     )
+    learning: Learning = Field(default_factory=Learning)
 
     @field_validator("people", "teams", "schedules", "escalation_policies", "services")
     @classmethod

@@ -22,6 +22,7 @@ from sandbox.pagerduty import (
     FakePagerDutyServer,
     ServiceConfig,
 )
+from tests.conftest import PROD
 
 TOKEN = "drill-token"
 DRILL_KEY = "d" * 32
@@ -112,7 +113,8 @@ def test_cli_writes_a_report_and_a_page_record(server: FakePagerDutyServer, tmp_
         cli(),
         ["drill", "database-outage", "--routing-key", DRILL_KEY, "--token", TOKEN,
          "--api-url", server.url, "--events-url", server.url, "--poll-seconds", "0.05",
-         "--report-dir", str(tmp_path / "reports"), "--records", str(records)],
+         "--report-dir", str(tmp_path / "reports"), "--records", str(records),
+         "--config", str(PROD)],
     )  # fmt: skip
 
     assert result.exit_code == 0, result.output
@@ -125,6 +127,14 @@ def test_cli_writes_a_report_and_a_page_record(server: FakePagerDutyServer, tmp_
         "drill", "database-outage", True, True,
     )  # fmt: skip
     assert record.ack_seconds == 120.0
+    # The report is data: the scenario's "What good looks like" items, to be marked met or
+    # missed at the debrief, which `irctl metrics` then counts.
+    assert text.startswith("---\n")
+    assert "scenario: database-outage\n" in text
+    assert "page_delivered: true\ntime_to_acknowledge_seconds: 120.0\n" in text
+    assert "- item: Acknowledged in under 5 minutes; SEV1 declared by T+5.\n  met: null\n" in text
+    assert "- item: The 12:40 DiskSpaceLow warning appears in the postmortem as a contributing " \
+        "factor, without blaming whoever saw it.\n" in text  # fmt: skip
 
 
 def test_cli_fails_when_nobody_acknowledges(server: FakePagerDutyServer, tmp_path: Path) -> None:
@@ -134,7 +144,8 @@ def test_cli_fails_when_nobody_acknowledges(server: FakePagerDutyServer, tmp_pat
         cli(),
         ["drill", "paging-broken", "--routing-key", DRILL_KEY, "--token", TOKEN,
          "--api-url", server.url, "--events-url", server.url, "--poll-seconds", "0.05",
-         "--ack-timeout", "0.01", "--report-dir", str(tmp_path), "--records", str(records)],
+         "--ack-timeout", "0.01", "--report-dir", str(tmp_path), "--records", str(records),
+         "--config", str(PROD)],
     )  # fmt: skip
 
     assert result.exit_code == 1

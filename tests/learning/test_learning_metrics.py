@@ -47,6 +47,7 @@ from sandbox.pagerduty import (
     FaultPlan,
     ServiceConfig,
 )
+from tests.conftest import PROD
 
 TOKEN = "metrics-token"
 SINCE = datetime(2026, 11, 1, tzinfo=UTC)
@@ -146,10 +147,15 @@ def test_records_through_pages_and_a_429_give_the_hand_computed_figures(
     assert search.mttr.mean == minutes(10)
     assert (search.never_acknowledged, search.still_open) == (1, 1)
 
-    assert [(w.week_start.isoformat(), w.incidents, w.mtta_mean, w.mttr_mean)
-            for w in report.weeks] == [
-        ("2026-11-02", 4, minutes(8), minutes(37.5)),
-        ("2026-11-09", 3, minutes(2), minutes(10)),
+    # Every week of the window is on the axis, quiet ones with zero incidents.
+    assert [(w.week_start.isoformat(), w.incidents, w.mtta_mean, w.mttr_mean,
+             w.never_acknowledged) for w in report.weeks] == [
+        ("2026-10-26", 0, None, None, 0),
+        ("2026-11-02", 4, minutes(8), minutes(37.5), 1),
+        ("2026-11-09", 3, minutes(2), minutes(10), 1),
+        ("2026-11-16", 0, None, None, 0),
+        ("2026-11-23", 0, None, None, 0),
+        ("2026-11-30", 0, None, None, 0),
     ]  # fmt: skip
 
 
@@ -214,7 +220,7 @@ def test_cli_json_and_markdown_show_targets_and_failures(
     write_page_tests(records)
     server.fake.inject_fault("rest", FaultPlan(429, count=1, after=3, retry_after_seconds=1))
     args = ["metrics", "--since", "2026-11-01", "--until", "2026-11-30", "--api-url", server.url,
-            "--records", str(records)]  # fmt: skip
+            "--records", str(records), "--config", str(PROD)]  # fmt: skip
     runner = CliRunner()
 
     as_json = runner.invoke(cli_app(), [*args, "--format", "json"], env={"PAGERDUTY_TOKEN": TOKEN})
@@ -231,15 +237,19 @@ def test_cli_json_and_markdown_show_targets_and_failures(
         "Availability": "no data",
         "Page success": "fail",
     }
-    assert data["notes"] == ["PagerDuty rate-limited this run; waited 1 s in 1 pause(s)."]
+    assert data["notes"] == [
+        "PagerDuty rate-limited this run; waited 1 s in 1 pause(s).",
+        "time to first public update not measured: pass --statuspage-url",
+    ]
 
     markdown = runner.invoke(
         cli_app(), [*args, "--format", "markdown", "--strict"], env={"PAGERDUTY_TOKEN": TOKEN}
     )
     assert markdown.exit_code == 1  # --strict: targets were missed
-    assert "| MTTA (mean) | 5m36s | < 5m00s | **FAIL** | 2 of 7 never acknowledged |" in (
-        markdown.stdout
-    )
+    assert (
+        "| MTTA (mean) | 5m36s | < 5m00s | **FAIL** | 2 of 7 paging incidents never "
+        "acknowledged (each is a missed target) |"
+    ) in markdown.stdout
     assert "| MTTR (mean) | 32m00s | < 30m00s | **FAIL** | 2 of 7 still open |" in markdown.stdout
     assert "| Page success | 66.7 % | = 100 % | **FAIL** | 2 of 3 test pages delivered |" in (
         markdown.stdout
@@ -256,7 +266,7 @@ def test_cli_table_and_chart(server: FakePagerDutyServer, tmp_path: Path) -> Non
         cli_app(),
         ["metrics", "--since", "2026-11-01", "--until", "2026-11-30", "--api-url", server.url,
          "--token", TOKEN, "--service", "Checkout", "--chart", str(chart),
-         "--records", str(tmp_path / "none.jsonl")],
+         "--records", str(tmp_path / "none.jsonl"), "--config", str(PROD)],
     )  # fmt: skip
 
     assert result.exit_code == 0, result.output
@@ -267,14 +277,18 @@ def test_cli_table_and_chart(server: FakePagerDutyServer, tmp_path: Path) -> Non
 
 
 def test_cli_without_token_says_how_to_give_one(server: FakePagerDutyServer) -> None:
-    result = CliRunner().invoke(cli_app(), ["metrics", "--api-url", server.url], env={})
+    result = CliRunner().invoke(
+        cli_app(), ["metrics", "--api-url", server.url, "--config", str(PROD)], env={}
+    )
 
     assert result.exit_code == 2
     assert "PAGERDUTY_TOKEN" in result.output
 
 
 def test_cli_with_a_wrong_token_fails_clearly(server: FakePagerDutyServer) -> None:
-    result = CliRunner().invoke(cli_app(), ["metrics", "--api-url", server.url, "--token", "wrong"])
+    result = CliRunner().invoke(
+        cli_app(), ["metrics", "--api-url", server.url, "--token", "wrong", "--config", str(PROD)]
+    )
 
     assert result.exit_code == 3
     assert "401" in result.output
