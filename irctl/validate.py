@@ -222,9 +222,9 @@ PROD_STACKS = ("prod",)
 
 def heartbeat_warning(stack: str, root: Path | None = None) -> str | None:
     """A warning when a prod stack file sets no heartbeat secret (the dead man's switch)."""
-    from irctl.stacks import ROOT
+    from irctl.stacks import project_root
 
-    stack_file = (root or ROOT) / f"Pulumi.{stack}.yaml"
+    stack_file = (root or project_root()) / f"Pulumi.{stack}.yaml"
     if stack not in PROD_STACKS:
         return None
     data = yaml.safe_load(stack_file.read_text()) if stack_file.exists() else None
