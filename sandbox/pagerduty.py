@@ -45,6 +45,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from learning.incidents import parse_time as parse_ts
+from sandbox.pagerduty_account import Account, AccountError, account_routes
 from sandbox.servers import ThreadedServer
 
 # Documented PagerDuty limits (Events API v2 and REST API v2 references).
@@ -273,8 +274,12 @@ class FakePagerDuty:
         api_tokens: Iterable[str] | None = None,
         clock: Clock | None = None,
         rate_limit_per_minute: int = REST_RATE_LIMIT_PER_MINUTE,
+        account: Account | None = None,
     ) -> None:
         self.clock = clock or Clock()
+        # An adopted account's configuration (issue 13): when set, its users, teams,
+        # schedules, policies and services answer the REST list/get endpoints.
+        self.account = account
         self.rate_limit_per_minute = rate_limit_per_minute
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
@@ -1119,7 +1124,7 @@ class _RestGuard:
         self.fake.tick()
         try:
             body, status = await handler(request)
-        except FakeError as exc:
+        except (FakeError, AccountError) as exc:
             return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
         return JSONResponse(body, status_code=status, headers=headers)
 
@@ -1409,7 +1414,11 @@ def create_app(fake: FakePagerDuty, *, tick_seconds: float = 0.2) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+    # Issue 13: an account's configuration endpoints come first, so they answer /users and
+    # /services when an account is loaded.
+    configured = account_routes(fake.account, rest, _paginate) if fake.account else []
     routes = [
+        *configured,
         Route("/", inbox),
         Route("/v2/enqueue", enqueue, methods=["POST"]),
         Route("/incidents", rest(list_incidents), methods=["GET"]),
