@@ -133,9 +133,9 @@ def import_pagerduty(
     if result.unsupported:
         console.print(f"[yellow]not imported ({len(result.unsupported)}):[/]")
         for finding in result.unsupported:
-            console.print(f"  - {finding}", highlight=False, markup=False)
+            console.print(f"  - {finding}", highlight=False, markup=False, soft_wrap=True)
     for finding in result.notes:
-        console.print(f"  note: {finding}", highlight=False, markup=False)
+        console.print(f"  note: {finding}", highlight=False, markup=False, soft_wrap=True)
     try:
         load_config(out)
     except ConfigError as exc:
@@ -149,4 +149,5 @@ def import_pagerduty(
                 f"  pulumi up will create {resource.type} {resource.name} (nothing to adopt)",
                 highlight=False,
                 markup=False,
+                soft_wrap=True,
             )
