@@ -68,6 +68,8 @@ def read_account(
                 f"PagerDuty refused the API token (HTTP {status}); check that it is a valid "
                 "read-only REST API key"
             ) from None
+        if response is None:  # no HTTP answer at all: connection refused, DNS, TLS
+            raise LiveReadError(f"cannot reach the PagerDuty API: {_clean(exc)}") from None
         raise LiveReadError(f"reading the PagerDuty account failed: {_clean(exc)}") from None
     except OSError as exc:
         raise LiveReadError(f"cannot reach the PagerDuty API: {_clean(exc)}") from None

@@ -11,7 +11,7 @@ from pagerduty.api_client import ApiClient
 from oncall.importer import import_snapshot
 from oncall.live import Snapshot, client_for, read_account
 from sandbox.pagerduty import FakePagerDutyServer, FaultPlan
-from tests.adopt.conftest import TOKEN
+from tests.adopt.conftest import TOKEN, override_year
 
 AUTH = {"Authorization": f"Token token={TOKEN}"}
 
@@ -172,17 +172,15 @@ def test_overrides_need_a_window_and_answer_those_overlapping_it(
     server: FakePagerDutyServer,
 ) -> None:
     url = f"{server.url}/schedules/PSCH001/overrides"
+    year = override_year()
     assert httpx.get(url, headers=AUTH).status_code == 400
-    inside = httpx.get(
-        url, params={"since": "2026-12-24T12:00:00Z", "until": "2026-12-26T00:00:00Z"}, headers=AUTH
-    ).json()
+    window = {"since": f"{year}-12-24T12:00:00Z", "until": f"{year}-12-26T00:00:00Z"}
+    inside = httpx.get(url, params=window, headers=AUTH).json()
     assert [(o["user"]["summary"], o["start"]) for o in inside["overrides"]] == [
-        ("Sam Okafor", "2026-12-24T09:00:00+01:00")
+        ("Sam Okafor", f"{year}-12-24T09:00:00+01:00")
     ]
-    before = httpx.get(
-        url, params={"since": "2026-12-01T00:00:00Z", "until": "2026-12-02T00:00:00Z"}, headers=AUTH
-    ).json()
-    assert before["overrides"] == []
+    window = {"since": f"{year}-12-01T00:00:00Z", "until": f"{year}-12-02T00:00:00Z"}
+    assert httpx.get(url, params=window, headers=AUTH).json()["overrides"] == []
 
 
 def test_unknown_objects_404_and_bad_tokens_401(server: FakePagerDutyServer) -> None:

@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 from irctl.cli import app
 from irctl.plan import Plan, record_program
 from sandbox.pagerduty import FakePagerDutyServer
-from sandbox.pagerduty_account import Account, account_from_yaml
-from tests.adopt.conftest import ACCOUNTS, TOKEN, seeded
+from sandbox.pagerduty_account import Account
+from tests.adopt.conftest import TOKEN, realistic_account, seeded
 
 START = datetime(2026, 12, 7, tzinfo=UTC)
 END = START + timedelta(days=365)
@@ -121,7 +121,7 @@ def plan_layers(inputs: dict[str, Any], emails: dict[str, str]) -> list[Layer]:
 
 @pytest.fixture(scope="module")
 def round_trip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Account, Plan, str]:
-    account = account_from_yaml(ACCOUNTS / "realistic.yaml")
+    account = realistic_account()
     config_file = tmp_path_factory.mktemp("round-trip") / "acme.yaml"
     with FakePagerDutyServer(seeded(account)) as server:
         result = CliRunner().invoke(
