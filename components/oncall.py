@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_pagerduty as pagerduty
 
-from oncall.desired import PolicySpec, ScheduleSpec, ServiceSpec, TeamSpec
+from oncall.desired import EventSpec, PolicySpec, ScheduleSpec, ServiceSpec, TeamSpec
 
 PKG = "incident-response:oncall"
 
@@ -43,6 +43,39 @@ class Team(pulumi.ComponentResource):
         self.register_outputs({"team_id": self.team_id})
 
 
+def _rotations(
+    spec: ScheduleSpec, user_ids: Mapping[str, pulumi.Input[str]]
+) -> list[pagerduty.Schedulev2RotationArgs]:
+    def strategy(event: EventSpec) -> pagerduty.Schedulev2RotationEventAssignmentStrategyArgs:
+        return pagerduty.Schedulev2RotationEventAssignmentStrategyArgs(
+            type="rotating_member_assignment_strategy",
+            shifts_per_member=event.shifts_per_member,
+            members=[
+                pagerduty.Schedulev2RotationEventAssignmentStrategyMemberArgs(
+                    type="user_member", user_id=user_ids[person]
+                )
+                for person in event.members
+            ],
+        )
+
+    return [
+        pagerduty.Schedulev2RotationArgs(
+            events=[
+                pagerduty.Schedulev2RotationEventArgs(
+                    name=event.name,
+                    start_time=event.start_time,
+                    end_time=event.end_time,
+                    effective_since=event.effective_since,
+                    recurrences=list(event.recurrences),
+                    assignment_strategies=[strategy(event)],
+                )
+                for event in rotation.events
+            ]
+        )
+        for rotation in spec.rotations
+    ]
+
+
 @dataclass
 class ScheduleArgs:
     spec: ScheduleSpec
@@ -57,27 +90,15 @@ class Schedule(pulumi.ComponentResource):
     def __init__(self, name: str, args: ScheduleArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{PKG}:Schedule", name, None, opts)
         spec = args.spec
-        schedule = pagerduty.Schedule(
+        # Shift-based (API v3) schedule; the legacy `Schedule` is deprecated in the provider.
+        # Same resource name as before: see docs/oncall.md for migrating existing stacks.
+        schedule = pagerduty.Schedulev2(
             name,
             name=spec.name,
             description=spec.description or None,
             time_zone=spec.time_zone,
             teams=[args.team_ids[spec.team]] if spec.team else None,
-            layers=[
-                pagerduty.ScheduleLayerArgs(
-                    name=layer.name,
-                    start=layer.start,
-                    rotation_virtual_start=layer.rotation_virtual_start,
-                    rotation_turn_length_seconds=layer.rotation_turn_length_seconds,
-                    users=[args.user_ids[person] for person in layer.users],
-                    restrictions=[
-                        pagerduty.ScheduleLayerRestrictionArgs(**r)  # type: ignore[arg-type]
-                        for r in layer.restrictions
-                    ]
-                    or None,
-                )
-                for layer in spec.layers
-            ],
+            rotations=_rotations(spec, args.user_ids),
             opts=_child(self, args.protect),
         )
         self.schedule_id = schedule.id

@@ -19,9 +19,17 @@ import typer
 
 from irctl.common import ConfigOption, StackOption, console, err, fail
 from irctl.stacks import StackError, config_file_for
-from oncall.rotation import shifts
+from oncall.rotation import on_call
 from orgconfig.load import ConfigError, load_config
-from orgconfig.model import EscalationPolicy, OrgConfig, Schedule, Tier
+from orgconfig.model import (
+    EscalationPolicy,
+    OrgConfig,
+    Override,
+    Rotation,
+    Schedule,
+    Tier,
+    TimeOff,
+)
 from orgconfig.units import format_duration
 
 NOBODY = "nobody"
@@ -42,11 +50,49 @@ def _when(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%a %Y-%m-%d %H:%M")
 
 
-def _timeline(schedule: Schedule, start: datetime, end: datetime) -> list[tuple[datetime, str]]:
-    """(moment, person or None) change points covering [start, end)."""
+def _overrides_of(org: OrgConfig, schedule_id: str) -> list[Override]:
+    return [o for o in org.overrides if o.schedule == schedule_id]
+
+
+def _rotation_notes(
+    before: OrgConfig, after: OrgConfig, old: list[Rotation], new: list[Rotation]
+) -> list[str]:
+    """One sentence per rotation setting that changes, in the words of the config."""
+    notes = []
+    if len(old) != len(new):
+        notes.append(f"Rotations: {len(old)} → {len(new)}.")
+    for index, (ra, rb) in enumerate(zip(old, new, strict=False)):
+        label = f"Rotation {rb.name or index + 1}: " if len(new) > 1 else ""
+        if ra.participants != rb.participants:
+            notes.append(
+                f"{label}Rotation order: {_names(before, ra.participants)} → "
+                f"{_names(after, rb.participants)}."
+            )
+        if ra.turn != rb.turn:
+            notes.append(
+                f"{label}Turn length: {format_duration(ra.turn)} → {format_duration(rb.turn)}."
+            )
+        if (ra.first_handoff, ra.handoff_time) != (rb.first_handoff, rb.handoff_time):
+            notes.append(
+                f"{label}First handoff: {ra.first_handoff} {ra.handoff_time} → "
+                f"{rb.first_handoff} {rb.handoff_time}."
+            )
+        if ra.shifts_per_member != rb.shifts_per_member:
+            notes.append(
+                f"{label}Shifts per member: {ra.shifts_per_member} → {rb.shifts_per_member}."
+            )
+        if ra.restrictions != rb.restrictions:
+            notes.append(f"{label}On-call hours (restrictions) change.")
+    return notes
+
+
+def _timeline(
+    org: OrgConfig, schedule: Schedule, start: datetime, end: datetime
+) -> list[tuple[datetime, str]]:
+    """(moment, person or None) change points covering [start, end), overrides applied."""
     points: list[tuple[datetime, str]] = []
     cursor = start
-    for shift in shifts(schedule, start, end):
+    for shift in on_call(schedule, org.overrides, start, end):
         if shift.start > cursor:
             points.append((cursor, ""))
         points.append((shift.start, shift.person_id))
@@ -73,36 +119,30 @@ def rotation_changes(
     new = {s.id: s for s in after.schedules}
     for sid in sorted(set(new) - set(old)):
         s = new[sid]
-        lines.append(
-            f"- New schedule **{s.name}** (`{sid}`): {_names(after, s.rotation.participants)}, "
-            f"turns of {format_duration(s.rotation.turn)}."
+        turns = "; ".join(
+            f"{_names(after, r.participants)}, turns of {format_duration(r.turn)}"
+            for r in s.all_rotations()
         )
+        lines.append(f"- New schedule **{s.name}** (`{sid}`): {turns}.")
     for sid in sorted(set(old) - set(new)):
         lines.append(f"- Schedule **{old[sid].name}** (`{sid}`) is removed.")
     for sid in [s.id for s in after.schedules if s.id in old]:
         a, b = old[sid], new[sid]
-        if a == b and all(_person(before, p) == _person(after, p) for p in a.rotation.participants):
+        people = {p for r in a.all_rotations() for p in r.participants}
+        same_overrides = _overrides_of(before, sid) == _overrides_of(after, sid)
+        if (
+            a == b
+            and same_overrides
+            and all(_person(before, p) == _person(after, p) for p in people)
+        ):
             continue
         block: list[str] = []
-        ra, rb = a.rotation, b.rotation
-        if ra.participants != rb.participants:
-            block.append(
-                f"Rotation order: {_names(before, ra.participants)} → "
-                f"{_names(after, rb.participants)}."
-            )
-        if ra.turn != rb.turn:
-            block.append(f"Turn length: {format_duration(ra.turn)} → {format_duration(rb.turn)}.")
-        if (ra.first_handoff, ra.handoff_time) != (rb.first_handoff, rb.handoff_time):
-            block.append(
-                f"First handoff: {ra.first_handoff} {ra.handoff_time} → "
-                f"{rb.first_handoff} {rb.handoff_time}."
-            )
+        block.extend(_rotation_notes(before, after, a.all_rotations(), b.all_rotations()))
         if a.zone != b.zone:
             block.append(f"Time zone: {a.zone} → {b.zone}.")
-        if a.restrictions != b.restrictions:
-            block.append("On-call hours (restrictions) change.")
         zone = b.zone
-        old_points, new_points = _timeline(a, start, end), _timeline(b, start, end)
+        old_points = _timeline(before, a, start, end)
+        new_points = _timeline(after, b, start, end)
         moments = sorted({at for at, _ in old_points} | {at for at, _ in new_points})
         rows: list[tuple[datetime, datetime, str, str]] = []
         for index, moment in enumerate(moments):
@@ -338,6 +378,51 @@ def people_changes(before: OrgConfig, after: OrgConfig) -> list[str]:
     return lines
 
 
+def _span(start: datetime, end: datetime, zone: str) -> str:
+    def local(moment: datetime) -> datetime:
+        return moment if moment.tzinfo is None else moment.astimezone(ZoneInfo(zone))
+
+    lo, hi = local(start), local(end)
+    return f"from {lo:%a %Y-%m-%d %H:%M} to {hi:%a %Y-%m-%d %H:%M} ({zone})"
+
+
+def time_off_changes(before: OrgConfig, after: OrgConfig) -> list[str]:
+    """Time off and overrides added or removed, as sentences a reviewer reads aloud."""
+    lines = []
+
+    def away(org: OrgConfig, entry: TimeOff) -> str:
+        note = f": {entry.note}" if entry.note else ""
+        when = _span(entry.start, entry.end, org.org.time_zone)
+        return f"{_person(org, entry.person)} is away {when}{note}."
+
+    def covers(org: OrgConfig, entry: Override) -> str:
+        found = [s for s in org.schedules if s.id == entry.schedule]
+        name, zone = (found[0].name, found[0].zone) if found else (entry.schedule, "UTC")
+        note = f": {entry.note}" if entry.note else ""
+        return (
+            f"{_person(org, entry.person)} covers **{name}** "
+            f"{_span(entry.start, entry.end, zone)}{note}."
+        )
+
+    lines += [
+        f"- Time off added: {away(after, e)}" for e in after.time_off if e not in before.time_off
+    ]
+    lines += [
+        f"- Time off removed: {away(before, e)}" for e in before.time_off if e not in after.time_off
+    ]
+    lines += [
+        f"- Override added: {covers(after, e)}"
+        for e in after.overrides
+        if e not in before.overrides
+    ]
+    lines += [
+        f"- Override removed: {covers(before, e)}"
+        for e in before.overrides
+        if e not in after.overrides
+    ]
+    return lines
+
+
 def config_diff(
     before: OrgConfig, after: OrgConfig, start: datetime, weeks: int, title: str
 ) -> str:
@@ -345,6 +430,7 @@ def config_diff(
     end = start + timedelta(weeks=weeks)
     sections = [
         (f"On-call rotations (next {weeks} weeks)", rotation_changes(before, after, start, end)),
+        ("Time off and overrides", time_off_changes(before, after)),
         ("Escalation", escalation_changes(before, after)),
         ("Services", service_changes(before, after)),
         ("Where alerts go", receiver_changes(before, after)),

@@ -10,13 +10,16 @@ import typer
 from rich.table import Table
 
 from irctl.common import ConfigOption, StackOption, console, err, load_org
-from oncall.coverage import PolicyCoverage, coverage
+from oncall.coverage import DEFAULT_WINDOW, PolicyCoverage, coverage
 from oncall.escalation import rules
-from oncall.rotation import on_call_at
+from oncall.rotation import OVERRIDE, on_call, on_call_at
 from orgconfig.model import OrgConfig
 from orgconfig.units import format_duration
 
 app = typer.Typer(help="On-call schedules: coverage and who is on call when.", no_args_is_help=True)
+
+
+TABLE_SPAN = timedelta(days=14)
 
 
 def _local(moment: datetime, zone: str) -> str:
@@ -30,8 +33,13 @@ def coverage_tables(org: OrgConfig, reports: list[PolicyCoverage]) -> list[Table
         table = Table(title=f"Escalation policy {report.policy_id}: who is on call when ({zone})")
         for column in ("tier", "paged after", "from", "to", "person", "via"):
             table.add_column(column)
+        shown = 0
         for tier in report.tiers:
+            first = tier.shifts[0].start if tier.shifts else None
             for shift in tier.shifts:
+                if first and shift.start - first > TABLE_SPAN:
+                    continue
+                shown += 1
                 person = org.person(shift.person_id)
                 table.add_row(
                     str(tier.number),
@@ -41,6 +49,9 @@ def coverage_tables(org: OrgConfig, reports: list[PolicyCoverage]) -> list[Table
                     f"{person.name} ({person.role})",
                     f"schedule {shift.schedule_id}" if shift.schedule_id else "directly",
                 )
+        hidden = sum(len(tier.shifts) for tier in report.tiers) - shown
+        if hidden:
+            table.caption = f"first {TABLE_SPAN.days} days shown; {hidden} later shifts checked"
         tables.append(table)
     return tables
 
@@ -49,31 +60,63 @@ def coverage_tables(org: OrgConfig, reports: list[PolicyCoverage]) -> list[Table
 def coverage_command(
     stack: StackOption = "prod",
     config: ConfigOption = None,
-    weeks: Annotated[int, typer.Option(min=1, max=104, help="How far ahead to check.")] = 12,
+    weeks: Annotated[
+        int | None,
+        typer.Option(min=1, max=104, help="How far ahead to check (default: 12 months)."),
+    ] = None,
     start: Annotated[
         datetime | None,
         typer.Option(formats=["%Y-%m-%d"], help="First day to check (UTC midnight); default now."),
     ] = None,
 ) -> None:
-    """Expand every schedule and check that tier 1 always reaches someone, that no tier points
-    at a schedule with gaps, and that nobody sits in two tiers at once. Exits 1 on a problem."""
+    """Expand every schedule with its overrides and check, tier by tier, that tier 1 always
+    reaches someone, that nobody sits in two tiers at once and that nobody on time off is on
+    call without an override. Exits 1 on a problem."""
     org, path = load_org(stack, config)
     begin = (
         start.replace(tzinfo=UTC) if start else datetime.now(UTC).replace(second=0, microsecond=0)
     )
-    reports = coverage(org, begin, weeks)
+    window = timedelta(weeks=weeks) if weeks else DEFAULT_WINDOW
+    reports = coverage(org, begin, window)
     for table in coverage_tables(org, reports):
         console.print(table)
+    for warning in (w for r in reports for w in r.warnings):
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
     problems = [p for r in reports for p in r.problems]
+    span = f"{weeks} weeks" if weeks else "12 months"
     if problems:
         err.print(f"[bold red]coverage check failed[/] for {path} ({len(problems)} problem(s)):")
         for problem in problems:
             err.print(f"  - {problem}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     console.print(
-        f"[green]coverage OK[/]: every minute of the next {weeks} weeks reaches tier 1, "
-        "no schedule has gaps, nobody is in two tiers at once."
+        f"[green]coverage OK[/]: every minute of the next {span} reaches tier 1, nobody is in "
+        "two tiers at once, nobody on time off is on call without an override."
     )
+
+
+def handoffs(org: OrgConfig, start: datetime, end: datetime) -> Table:
+    """Every hand-off in [start, end), in each schedule's own time zone and in UTC."""
+    table = Table(title=f"Hand-offs from {start:%a %d %b %Y} (local time of each schedule)")
+    for column in ("schedule", "local time", "UTC", "from", "to"):
+        table.add_column(column)
+    for schedule in org.schedules:
+        zone = ZoneInfo(schedule.zone)
+        previous = on_call_at(schedule, start - timedelta(seconds=1), org.overrides)
+        for shift in on_call(schedule, org.overrides, start, end):
+            if shift.person_id == previous and shift.start != start:
+                continue
+            if shift.start != start:
+                table.add_row(
+                    schedule.name,
+                    f"{shift.start.astimezone(zone):%a %d %b %H:%M} {schedule.zone}",
+                    f"{shift.start:%H:%M} UTC",
+                    org.person(previous).name if previous else "nobody",
+                    org.person(shift.person_id).name
+                    + (" (override)" if shift.rotation == OVERRIDE else ""),
+                )
+            previous = shift.person_id
+    return table
 
 
 def summary(org: OrgConfig, now: datetime) -> list[Table]:
@@ -88,7 +131,7 @@ def summary(org: OrgConfig, now: datetime) -> list[Table]:
     for schedule in org.schedules:
         names = []
         for moment in weeks:
-            person = on_call_at(schedule, moment)
+            person = on_call_at(schedule, moment, org.overrides)
             names.append(org.person(person).name if person else "[red]nobody[/]")
         on_call.add_row(schedule.name, *names)
 
@@ -133,7 +176,8 @@ def summary(org: OrgConfig, now: datetime) -> list[Table]:
             else "off",
             service.status_page_component or "-",
         )
-    return [on_call, ladders, services]
+    week_start = weeks[0] - timedelta(hours=12)
+    return [on_call, handoffs(org, week_start, week_start + timedelta(days=7)), ladders, services]
 
 
 @app.command("show")

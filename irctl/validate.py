@@ -24,7 +24,6 @@ from orgconfig.load import ConfigError, load_config
 from orgconfig.model import OrgConfig
 
 DEFAULT_KUBERNETES_VERSION = "1.30"
-COVERAGE_WEEKS = 12
 
 # Custom resources kubernetes-validate has no schema for: apiVersion and the required fields
 # we check ourselves (dotted paths; `[]` means "a non-empty list, each item has...").
@@ -230,8 +229,8 @@ def validate(
     from oncall.coverage import coverage
 
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    coverage_problems = [p for r in coverage(org, now, COVERAGE_WEEKS) for p in r.problems]
-    report.step("on-call coverage", coverage_problems, f"(next {COVERAGE_WEEKS} weeks)")
+    coverage_problems = [p for r in coverage(org, now) for p in r.problems]
+    report.step("on-call coverage", coverage_problems, "(next 12 months, by tier)")
 
     from deploy.settings import DeploySettingsError
     from irctl.plan import record_program

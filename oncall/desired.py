@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from oncall.escalation import rules
-from oncall.rotation import first_handoff_utc, iso_z
-from orgconfig.model import DAYS_OF_WEEK, OrgConfig, Schedule, Service
+from oncall.rotation import ShiftEvent, iso_z, rotation_events
+from orgconfig.model import OrgConfig, Schedule, Service
 
 EVENTS_V2_INTEGRATION = "events_api_v2_inbound_integration"
 
@@ -25,13 +25,21 @@ class TeamSpec:
 
 
 @dataclass(frozen=True)
-class LayerSpec:
+class EventSpec:
+    """One event of a `Schedulev2` rotation: the first shift and one RRULE in the zone."""
+
     name: str
-    start: str
-    rotation_virtual_start: str
-    rotation_turn_length_seconds: int
-    users: tuple[str, ...]  # person ids, in rotation order
-    restrictions: tuple[dict[str, object], ...] = ()
+    start_time: str  # first occurrence, UTC `Z`; recurrences are evaluated in the zone
+    end_time: str
+    effective_since: str
+    recurrences: tuple[str, ...]  # exactly one "RRULE:..."
+    shifts_per_member: int
+    members: tuple[str, ...]  # person ids, in rotation order
+
+
+@dataclass(frozen=True)
+class RotationSpec:
+    events: tuple[EventSpec, ...]
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,7 @@ class ScheduleSpec:
     description: str
     time_zone: str
     team: str | None
-    layers: tuple[LayerSpec, ...]
+    rotations: tuple[RotationSpec, ...]
 
 
 @dataclass(frozen=True)
@@ -83,34 +91,27 @@ class PagerDutyState:
     protect: bool = field(default=True)
 
 
-def _restriction(
-    restriction_type: str, start_time: str, duration: timedelta, day: str | None
-) -> dict[str, object]:
-    out: dict[str, object] = {
-        "type": f"{restriction_type}_restriction",
-        "start_time_of_day": f"{start_time}:00",
-        "duration_seconds": int(duration.total_seconds()),
-    }
-    if day is not None:
-        out["start_day_of_week"] = DAYS_OF_WEEK.index(day) + 1  # PagerDuty: 1 = Monday
-    return out
+def event_spec(event: ShiftEvent) -> EventSpec:
+    start = iso_z(event.utc(event.start))
+    return EventSpec(
+        name=event.name,
+        start_time=start,
+        end_time=iso_z(event.utc(event.start + event.length)),
+        effective_since=start,
+        recurrences=(f"RRULE:{event.rrule}",),
+        shifts_per_member=event.shifts_per_member,
+        members=event.members,
+    )
 
 
 def schedule_spec(schedule: Schedule) -> ScheduleSpec:
-    start = iso_z(first_handoff_utc(schedule))
-    layer = LayerSpec(
-        name=f"{schedule.name} rotation",
-        start=start,
-        rotation_virtual_start=start,
-        rotation_turn_length_seconds=int(schedule.rotation.turn.total_seconds()),
-        users=tuple(schedule.rotation.participants),
-        restrictions=tuple(
-            _restriction(r.type, r.start_time, r.duration, r.start_day)
-            for r in schedule.restrictions
-        ),
+    events = rotation_events(schedule)
+    rotations = tuple(
+        RotationSpec(tuple(event_spec(e) for e in events if e.rotation == index))
+        for index in range(len(schedule.all_rotations()))
     )
     return ScheduleSpec(
-        schedule.id, schedule.name, schedule.description, schedule.zone, schedule.team, (layer,)
+        schedule.id, schedule.name, schedule.description, schedule.zone, schedule.team, rotations
     )
 
 

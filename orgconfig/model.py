@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -142,13 +145,69 @@ class Restriction(Strict):
         return self
 
 
+def minutes_of_day(time_of_day: str) -> int:
+    hours, minutes = (int(x) for x in time_of_day.split(":"))
+    return hours * 60 + minutes
+
+
+DAY, WEEK = 24 * 60, 7 * 24 * 60  # minutes
+MAX_MEMBERS = 20  # per rotation (assignment strategy), PagerDuty v3 schedules
+MAX_EVENTS = 5  # per rotation, PagerDuty v3 schedules
+
+
+def _window_opens(restriction: Restriction) -> int:
+    """Minute of the week (Monday 00:00 = 0) a restriction window opens; daily: of the day."""
+    day = DAYS_OF_WEEK.index(restriction.start_day) if restriction.start_day else 0
+    return day * DAY + minutes_of_day(restriction.start_time)
+
+
+def _windows_overlap(restrictions: list[Restriction]) -> bool:
+    """Whether windows of different restrictions overlap anywhere in the (cyclic) week."""
+    spans = []
+    for number, restriction in enumerate(restrictions):
+        opens, length = _window_opens(restriction), int(restriction.duration.total_seconds() // 60)
+        starts = [opens + d * DAY for d in range(7)] if restriction.type == "daily" else [opens]
+        spans += [(s + w, s + w + length, number) for s in starts for w in (-WEEK, 0, WEEK)]
+    spans.sort()
+    return any(
+        a[2] != b[2] and b[0] < a[1]
+        for i, a in enumerate(spans)
+        for b in spans[i + 1 :]
+        if b[0] < a[1]
+    )
+
+
+MAX_SHIFTS_PER_MEMBER = 1000
+
+
 class Rotation(Strict):
+    """People taking turns: one rotation of a shift-based PagerDuty schedule (docs/oncall.md).
+
+    Without restrictions one shift is one `turn` long; with restrictions every restriction
+    window is a shift and a member keeps the windows of one `turn`. `shifts_per_member`
+    multiplies both: a member covers that many consecutive turns before the next takes over.
+    """
+
+    name: str | None = Field(
+        None,
+        min_length=1,
+        max_length=255,
+        description="Shown in PagerDuty; default: schedule name.",
+    )
     participants: list[PersonRef] = Field(
         description="Who takes turns, in rotation order.", min_length=1
     )
     turn: Duration = Field(description="Length of one person's turn, e.g. 1w or 2w.")
     first_handoff: date = Field(description="Date the first participant's first turn starts.")
     handoff_time: TimeOfDay = Field("09:00", description="Local time of day of each handoff.")
+    restrictions: list[Restriction] = Field(
+        default_factory=list, description="When this rotation is on call (default: always)."
+    )
+    shifts_per_member: int = Field(
+        1,
+        description="Consecutive turns each participant covers before the next (PagerDuty "
+        "shifts_per_member); default 1.",
+    )
 
     @field_validator("participants", mode="before")
     @classmethod
@@ -169,6 +228,104 @@ class Rotation(Strict):
             raise ValueError("turn must be a whole number of minutes")
         return turn
 
+    @model_validator(mode="after")
+    def _fits_a_shift_based_schedule(self) -> Rotation:
+        problems = []
+        if len(self.participants) > MAX_MEMBERS:
+            problems.append(
+                f"{len(self.participants)} participants; PagerDuty allows at most {MAX_MEMBERS} "
+                "members per rotation"
+            )
+        if len(self.restrictions) > MAX_EVENTS:
+            problems.append(
+                f"{len(self.restrictions)} restrictions; each becomes a PagerDuty event and a "
+                f"rotation holds at most {MAX_EVENTS}: split it into several rotations"
+            )
+        handoff = (self.first_handoff.weekday() * DAY) + minutes_of_day(self.handoff_time)
+        for restriction in self.restrictions:
+            period = DAY if restriction.type == "daily" else WEEK
+            if self.turn.total_seconds() % (period * 60):
+                problems.append(
+                    f"turn {format_duration(self.turn)} is not a whole number of "
+                    f"{'days' if period == DAY else 'weeks'}: with a {restriction.type} "
+                    "restriction each window is one shift, and a turn must hold whole windows"
+                )
+            opens = _window_opens(restriction)
+            if 0 < (handoff - opens) % period < restriction.duration.total_seconds() // 60:
+                problems.append(
+                    f"the hand-off at {self.handoff_time} falls inside the restriction window "
+                    f"opening {restriction.start_day or 'daily'} {restriction.start_time}: "
+                    "shift-based schedules hand over between shifts; move handoff_time to the "
+                    "window's start or outside it"
+                )
+        if _windows_overlap(self.restrictions):
+            problems.append(
+                "restriction windows overlap; each becomes a PagerDuty event and events in a "
+                "rotation may not overlap: merge them or use two rotations"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @field_validator("shifts_per_member")
+    @classmethod
+    def _shifts_per_member_range(cls, value: int) -> int:
+        if not 1 <= value <= MAX_SHIFTS_PER_MEMBER:
+            raise ValueError(
+                f"shifts_per_member {value} must be between 1 and {MAX_SHIFTS_PER_MEMBER}"
+            )
+        return value
+
+
+class Region(Strict):
+    """One region of a follow-the-sun schedule: its people and its daily hours."""
+
+    name: str = Field(min_length=1, max_length=255, description="e.g. APAC, EMEA, Americas.")
+    participants: list[PersonRef] = Field(min_length=1, description="In rotation order.")
+    start_time: TimeOfDay = Field(description="Daily start, in the schedule's time zone.")
+    end_time: TimeOfDay = Field(description="Daily end (may be past midnight), same zone.")
+
+
+class FollowTheSun(Strict):
+    """Shorthand for one rotation per region, each on call daily from start_time to end_time.
+
+    Hours are in the schedule's time zone (a PagerDuty schedule has one zone): for regions
+    that keep their own local hours across DST, use one schedule per region in the same
+    escalation tier instead; coverage judges the tier as a whole.
+    """
+
+    first_handoff: date = Field(description="Date the regions' first turns start.")
+    turn: Duration = Field(timedelta(weeks=1), description="How long one person keeps a region.")
+    regions: list[Region] = Field(min_length=2, max_length=5)
+
+    @model_validator(mode="after")
+    def _regions_are_rotations(self) -> FollowTheSun:
+        self.rotations()  # raises the rotation's own message if a region cannot be one
+        return self
+
+    def rotations(self) -> list[Rotation]:
+        out = []
+        for region in self.regions:
+            start, end = minutes_of_day(region.start_time), minutes_of_day(region.end_time)
+            length = (end - start) % (24 * 60) or 24 * 60
+            out.append(
+                Rotation(
+                    name=region.name,
+                    participants=region.participants,
+                    turn=self.turn,
+                    first_handoff=self.first_handoff,
+                    handoff_time=region.start_time,
+                    restrictions=[
+                        Restriction(
+                            type="daily",
+                            start_time=region.start_time,
+                            duration=timedelta(minutes=length),
+                        )
+                    ],
+                )
+            )
+        return out
+
 
 class Schedule(Strict):
     id: Id
@@ -176,12 +333,50 @@ class Schedule(Strict):
     description: str = ""
     team: TeamRef | None = None
     time_zone: TimeZone | None = Field(None, description="Defaults to org.time_zone.")
-    rotation: Rotation
-    restrictions: list[Restriction] = Field(default_factory=list)
+    rotation: Rotation | None = Field(
+        None, description="One rotation (the original form; `rotations` allows several)."
+    )
+    restrictions: list[Restriction] = Field(
+        default_factory=list, description="Restrictions of `rotation` (the original form)."
+    )
+    rotations: list[Rotation] = Field(
+        default_factory=list,
+        description="Several rotations, e.g. business hours plus after-hours; whoever any "
+        "rotation has on call is on call for the schedule.",
+    )
+    follow_the_sun: FollowTheSun | None = Field(
+        None, description="Shorthand: one daily rotation per region."
+    )
+
+    @model_validator(mode="after")
+    def _has_a_rotation(self) -> Schedule:
+        if self.rotation is None and not self.rotations and self.follow_the_sun is None:
+            raise ValueError("a schedule needs `rotation`, `rotations` or `follow_the_sun`")
+        if self.restrictions and self.rotation is None:
+            raise ValueError(
+                "schedule-level `restrictions` belong to `rotation`; with `rotations` give each "
+                "rotation its own `restrictions`"
+            )
+        return self
 
     @property
     def zone(self) -> str:
         return self.time_zone or "UTC"
+
+    def all_rotations(self) -> list[Rotation]:
+        """Every rotation of the schedule in one form: `rotation` (with the schedule-level
+        restrictions), then `rotations`, then the follow-the-sun regions."""
+        out = []
+        if self.rotation is not None:
+            out.append(
+                self.rotation.model_copy(
+                    update={"restrictions": [*self.rotation.restrictions, *self.restrictions]}
+                )
+            )
+        out.extend(self.rotations)
+        if self.follow_the_sun is not None:
+            out.extend(self.follow_the_sun.rotations())
+        return out
 
 
 class Target(Strict):
@@ -308,6 +503,70 @@ class Service(Strict):
         return value
 
 
+def parse_moment(value: Any) -> datetime:
+    """A date (midnight) or a date-time, as people write them in YAML; naive = local time."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        return datetime.combine(value, datetime.min.time())
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(
+        f"{value!r} is not a date or date-time like 2027-02-01, 2027-02-01 09:00 or "
+        "2027-02-01T09:00+01:00"
+    )
+
+
+Moment = Annotated[
+    datetime,
+    BeforeValidator(parse_moment),
+    PlainSerializer(lambda m: m.isoformat(timespec="minutes"), return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?)?$",
+            "description": "A date (midnight) or date-time; without an offset it is local time "
+            "(the schedule's zone for overrides, org.time_zone for time off).",
+        }
+    ),
+]
+
+
+class _Window(Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    start: Moment = Field(alias="from", description="Start (inclusive).")
+    end: Moment = Field(alias="to", description="End (exclusive).")
+    note: str = Field("", max_length=1024, description="Why, for reviewers.")
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self) -> _Window:
+        if (self.start.tzinfo is None) != (self.end.tzinfo is None):
+            raise ValueError("give `from` and `to` both with or both without a UTC offset")
+        if self.end <= self.start:
+            raise ValueError(
+                f"`to` ({self.end.isoformat(timespec='minutes')}) must be after `from` "
+                f"({self.start.isoformat(timespec='minutes')})"
+            )
+        return self
+
+
+class TimeOff(_Window):
+    """This person is unavailable from .. to .. (local time: org.time_zone)."""
+
+    person: PersonRef
+
+
+class Override(_Window):
+    """This person covers this schedule from .. to .. (local time: the schedule's zone)."""
+
+    schedule: ScheduleRef
+    person: PersonRef
+
+
 class Deployment(Strict):
     protect: bool = Field(
         True, description="Protect resources paging depends on from deletion (Pulumi protect)."
@@ -326,6 +585,12 @@ class OrgConfig(Strict):
     alerting: AlertingSettings = Field(default_factory=AlertingSettings)
     status_page: StatusPageSettings | None = None
     deployment: Deployment = Deployment()
+    time_off: list[TimeOff] = Field(
+        default_factory=list, description="Who is unavailable when (reviewed like the rest)."
+    )
+    overrides: list[Override] = Field(
+        default_factory=list, description="Who covers which schedule when (applied by pulumi up)."
+    )
 
     @field_validator("people", "teams", "schedules", "escalation_policies", "services")
     @classmethod

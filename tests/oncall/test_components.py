@@ -37,15 +37,29 @@ def test_escalation_policy_delays_and_targets(plan: Plan) -> None:
     assert policy.protect is True
 
 
-def test_primary_schedule_is_one_two_week_layer_in_rotation_order(plan: Plan) -> None:
-    schedule = one(plan, f"{PD}schedule:Schedule", "platform-primary")
-    (layer,) = schedule.inputs["layers"]
-    assert layer["rotationTurnLengthSeconds"] == 1209600
-    assert layer["users"] == ["user-alex.rivera", "user-sam.okafor"]
-    assert layer["rotationVirtualStart"] == layer["start"] == "2026-01-05T08:00:00Z"
+def test_primary_schedule_is_a_shift_based_two_week_rotation(plan: Plan) -> None:
+    schedule = one(plan, f"{PD}schedulev2:Schedulev2", "platform-primary")
     assert schedule.inputs["timeZone"] == "Europe/Berlin"
-    backup = one(plan, f"{PD}schedule:Schedule", "platform-backup")
-    assert backup.inputs["layers"][0]["users"] == ["user-jordan.lee"]
+    assert schedule.inputs["teams"] == ["platform-id"]
+    ((event,),) = [r["events"] for r in schedule.inputs["rotations"]]
+    # 09:00 Berlin on 2026-01-05 is 08:00 UTC; recurrences are evaluated in the time zone.
+    assert event["startTime"] == event["effectiveSince"] == "2026-01-05T08:00:00Z"
+    assert event["endTime"] == "2026-01-19T08:00:00Z"
+    assert event["recurrences"] == ["RRULE:FREQ=WEEKLY;INTERVAL=2"]
+    assert event["assignmentStrategies"] == [
+        {
+            "type": "rotating_member_assignment_strategy",
+            "shiftsPerMember": 1,
+            "members": [
+                {"type": "user_member", "userId": "user-alex.rivera"},
+                {"type": "user_member", "userId": "user-sam.okafor"},
+            ],
+        }
+    ]
+    backup = one(plan, f"{PD}schedulev2:Schedulev2", "platform-backup")
+    members = backup.inputs["rotations"][0]["events"][0]["assignmentStrategies"][0]["members"]
+    assert members == [{"type": "user_member", "userId": "user-jordan.lee"}]
+    assert not plan.of_type(f"{PD}schedule:Schedule")  # the deprecated v2 resource is gone
 
 
 def test_team_memberships_with_roles(plan: Plan) -> None:
@@ -82,7 +96,7 @@ def test_integration_keys_are_secret_outputs(plan: Plan) -> None:
 
 
 def test_paging_resources_protected_unless_disabled(plan: Plan, prod_data, write_config) -> None:
-    paging_types = ("schedule:Schedule", "escalationPolicy:EscalationPolicy", "service:Service")
+    paging_types = ("schedulev2:Schedulev2", "escalationPolicy:EscalationPolicy", "service:Service")
     assert all(r.protect for r in plan.resources if r.type.removeprefix(PD) in paging_types)
     prod_data["deployment"]["protect"] = False
     unprotected = record_program("prod", write_config(prod_data))

@@ -25,12 +25,12 @@ def test_render_writes_plan_with_delays_rotation_and_no_secret(tmp_path: Path) -
     by_name = {(r["type"].split(":")[-1], r["name"]): r for r in plan["resources"]}
     policy = by_name[("EscalationPolicy", "platform")]
     assert [r["escalationDelayInMinutes"] for r in policy["inputs"]["rules"]][:3] == [15, 15, 30]
-    layer = by_name[("Schedule", "platform-primary")]["inputs"]["layers"][0]
-    assert layer["rotationTurnLengthSeconds"] == 1209600
-    assert layer["users"] == ["user-alex.rivera", "user-sam.okafor"]
-    assert by_name[("Schedule", "platform-backup")]["inputs"]["layers"][0]["users"] == [
-        "user-jordan.lee"
-    ]
+    event = by_name[("Schedulev2", "platform-primary")]["inputs"]["rotations"][0]["events"][0]
+    assert event["recurrences"] == ["RRULE:FREQ=WEEKLY;INTERVAL=2"]
+    strategy = event["assignmentStrategies"][0]
+    assert [m["userId"] for m in strategy["members"]] == ["user-alex.rivera", "user-sam.okafor"]
+    backup = by_name[("Schedulev2", "platform-backup")]["inputs"]["rotations"][0]["events"][0]
+    assert backup["assignmentStrategies"][0]["members"][0]["userId"] == "user-jordan.lee"
     assert plan["outputs"]["incident-response:oncall:PagedService::api"]["integration_key"] == (
         "[secret]"
     )
@@ -42,4 +42,6 @@ def test_render_writes_plan_with_delays_rotation_and_no_secret(tmp_path: Path) -
 
 def test_schema_is_current_and_referenced() -> None:
     assert SCHEMA_PATH.read_text() == schema_text(), "run `irctl config schema` and commit"
-    assert PROD.read_text().startswith("# yaml-language-server: $schema=./schema.json")
+    example = ROOT / "config" / "prod.yaml"
+    assert example.read_text().startswith("# yaml-language-server: $schema=./schema.json")
+    assert PROD.read_text().startswith("# yaml-language-server: $schema=../../config/schema.json")
