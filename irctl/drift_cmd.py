@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from irctl.common import ConfigOption, StackOption, fail, load_org
 from irctl.import_cmd import ApiUrlOption, TokenEnvOption, read_live, token_from_env
-from oncall.drift import LiveOverride, drift, render_markdown, render_text
+from oncall.drift import drift, render_markdown, render_text
 from oncall.importer import import_snapshot
 from orgconfig.model import OrgConfig
 
@@ -27,26 +27,6 @@ class Format(StrEnum):
     text = "text"
     markdown = "markdown"
     json = "json"
-
-
-def live_overrides(
-    snapshot_overrides: dict[str, list[dict]], schedule_ids: dict[str, str]
-) -> list[LiveOverride]:
-    out = []
-    for pd_id, overrides in snapshot_overrides.items():
-        config_id = schedule_ids.get(pd_id)
-        if config_id is None:
-            continue
-        for override in overrides:
-            out.append(
-                LiveOverride(
-                    config_id,
-                    str(override["user"].get("summary", override["user"]["id"])),
-                    datetime.fromisoformat(override["start"].replace("Z", "+00:00")),
-                    datetime.fromisoformat(override["end"].replace("Z", "+00:00")),
-                )
-            )
-    return sorted(out, key=lambda o: (o.schedule, o.start))
 
 
 def drift_command(
@@ -72,11 +52,9 @@ def drift_command(
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         fail(f"the live account cannot be read as an org config: {problems}", 2)
-    schedule_ids = {pd: cid for (kind, cid), pd in live.pagerduty_ids.items() if kind == "schedule"}
     differences = drift(
         git,
         live_org,
-        overrides=live_overrides(snap.overrides, schedule_ids),
         findings=live.unsupported,
     )
     if output is Format.json:

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from oncall.importer import Finding
-from orgconfig.model import EscalationPolicy, OrgConfig, Schedule, Service, Tier
+from oncall.rotation import override_window
+from orgconfig.model import EscalationPolicy, OrgConfig, Rotation, Schedule, Service, Tier
 from orgconfig.units import format_duration
 
 AREAS = ("People", "Teams", "Schedules", "Overrides", "Escalation", "Services")
@@ -118,47 +119,63 @@ def _teams(git: OrgConfig, live: OrgConfig, names: _Names) -> list[Difference]:
     return out
 
 
-def _schedule(a: Schedule, b: Schedule, names: _Names) -> list[str]:
-    """Sentences for Git schedule `a` against live schedule `b`."""
+def _rotation(mine: Rotation, theirs: Rotation, names: _Names) -> list[str]:
+    """Sentences for one Git rotation against the live one in the same place."""
     out = []
-    mine, theirs = a.rotation.participants, b.rotation.participants
-    for person in [p for p in theirs if p not in mine]:
+    git_people, live_people = mine.participants, theirs.participants
+    for person in [p for p in live_people if p not in git_people]:
         out.append(f"{names.person(person)} was added in PagerDuty (not in Git)")
-    for person in [p for p in mine if p not in theirs]:
+    for person in [p for p in git_people if p not in live_people]:
         out.append(f"{names.person(person)} is in Git, not in PagerDuty")
-    if set(mine) == set(theirs) and mine != theirs:
+    if set(git_people) == set(live_people) and git_people != live_people:
         out.append(
-            f"rotation order is {names.persons(theirs)} in PagerDuty, {names.persons(mine)} in Git"
+            f"rotation order is {names.persons(live_people)} in PagerDuty, "
+            f"{names.persons(git_people)} in Git"
         )
-    if a.rotation.turn != b.rotation.turn:
+    if mine.turn != theirs.turn:
         out.append(
-            f"turns last {format_duration(b.rotation.turn)} in PagerDuty, "
-            f"{format_duration(a.rotation.turn)} in Git"
+            f"turns last {format_duration(theirs.turn)} in PagerDuty, "
+            f"{format_duration(mine.turn)} in Git"
         )
-    if (a.rotation.first_handoff, a.rotation.handoff_time) != (
-        b.rotation.first_handoff,
-        b.rotation.handoff_time,
-    ):
+    if (mine.first_handoff, mine.handoff_time) != (theirs.first_handoff, theirs.handoff_time):
         out.append(
-            f"the rotation starts {b.rotation.first_handoff} {b.rotation.handoff_time} in "
-            f"PagerDuty, {a.rotation.first_handoff} {a.rotation.handoff_time} in Git"
+            f"the rotation starts {theirs.first_handoff} {theirs.handoff_time} in PagerDuty, "
+            f"{mine.first_handoff} {mine.handoff_time} in Git"
         )
+    if mine.restrictions != theirs.restrictions:
+        out.append(f"on-call hours are {_hours(theirs)} in PagerDuty, {_hours(mine)} in Git")
+    if mine.shifts_per_member != theirs.shifts_per_member:
+        out.append(
+            f"each person keeps {theirs.shifts_per_member} turn(s) in PagerDuty, "
+            f"{mine.shifts_per_member} in Git"
+        )
+    return out
+
+
+def _schedule(a: Schedule, b: Schedule, names: _Names) -> list[str]:
+    """Sentences for Git schedule `a` against live schedule `b` (rotations in order)."""
+    out = []
+    git_rotations, live_rotations = a.all_rotations(), b.all_rotations()
+    if len(git_rotations) != len(live_rotations):
+        out.append(
+            f"has {len(live_rotations)} rotation(s) in PagerDuty, {len(git_rotations)} in Git"
+        )
+    for mine, theirs in zip(git_rotations, live_rotations, strict=False):
+        out += _rotation(mine, theirs, names)
     if a.zone != b.zone:
         out.append(f"time zone is {b.zone} in PagerDuty, {a.zone} in Git")
-    if a.restrictions != b.restrictions:
-        out.append(f"on-call hours are {_hours(b)} in PagerDuty, {_hours(a)} in Git")
     if a.team != b.team:
         out.append(f"team is {b.team or 'none'} in PagerDuty, {a.team or 'none'} in Git")
     return out
 
 
-def _hours(schedule: Schedule) -> str:
-    if not schedule.restrictions:
+def _hours(rotation: Rotation) -> str:
+    if not rotation.restrictions:
         return "around the clock"
     return "; ".join(
         f"{r.start_day + ' ' if r.start_day else 'daily '}{r.start_time} "
         f"for {format_duration(r.duration)}"
-        for r in schedule.restrictions
+        for r in rotation.restrictions
     )
 
 
@@ -244,19 +261,40 @@ def override_sentence(person: str, start: datetime, end: datetime, zone: str) ->
     return f"override for {person} {frm.strftime('%Y-%m-%d %H:%M')} to {end_text}"
 
 
-@dataclass(frozen=True)
-class LiveOverride:
-    schedule: str  # config id
-    person: str  # display name
-    start: datetime
-    end: datetime
+def _overrides(git: OrgConfig, live: OrgConfig, names: _Names) -> list[Difference]:
+    """Overrides compared by schedule, person and instants (offsets may be written apart)."""
+    zones = {s.id: s.zone for s in [*live.schedules, *git.schedules]}
+    schedule_names = {s.id: s.name for s in [*live.schedules, *git.schedules]}
+
+    def keyed(org: OrgConfig) -> dict[tuple[str, str, datetime, datetime], None]:
+        out: dict[tuple[str, str, datetime, datetime], None] = {}
+        for o in org.overrides:
+            lo, hi = override_window(o, zones.get(o.schedule, "UTC"))
+            out[(o.schedule, o.person, lo, hi)] = None
+        return out
+
+    mine, theirs = keyed(git), keyed(live)
+    out = []
+    for where, only in (
+        ("PagerDuty", theirs.keys() - mine.keys()),
+        ("Git", mine.keys() - theirs.keys()),
+    ):
+        for schedule, person, lo, hi in sorted(only):
+            sentence = override_sentence(names.person(person), lo, hi, zones.get(schedule, "UTC"))
+            out.append(
+                Difference(
+                    "Overrides",
+                    schedule,
+                    f"{schedule_names.get(schedule, schedule)}: {sentence} exists only in {where}",
+                )
+            )
+    return out
 
 
 def drift(
     git: OrgConfig,
     live: OrgConfig,
     *,
-    overrides: Sequence[LiveOverride] = (),
     findings: Sequence[Finding] = (),
 ) -> list[Difference]:
     """Every difference between Git and the live account, Git's objects first."""
@@ -281,18 +319,7 @@ def drift(
         if finding.drift and finding.drift[1] in managed.get(finding.drift[0], set()):
             out.append(Difference(*finding.drift))
 
-    for override in overrides:
-        if override.schedule in git_schedules:
-            zone = git_schedules[override.schedule].zone
-            out.append(
-                Difference(
-                    "Overrides",
-                    override.schedule,
-                    f"{git_schedules[override.schedule].name}: "
-                    f"{override_sentence(override.person, override.start, override.end, zone)} "
-                    "exists only in PagerDuty",
-                )
-            )
+    out += _overrides(git, live, names)
 
     git_policies = {p.id: p for p in git.escalation_policies}
     live_policies = {p.id: p for p in live.escalation_policies}

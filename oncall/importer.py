@@ -9,9 +9,11 @@ Pure: no I/O, no pulumi. Decisions worth knowing:
   `loop_after`; `num_loops` becomes `repeat` (see oncall/escalation.py for the forward way).
 * A layer's `rotation_virtual_start`, read in the schedule's time zone, gives `first_handoff`
   and `handoff_time`; restrictions are kept with their days and times.
-* The config has one rotation per schedule (until issue 11's several rotations land): a
-  schedule with several active layers keeps its bottom layer ("Layer 1") and every other
-  layer is listed in the report. Nothing is dropped without a report line.
+* A legacy layer takes precedence over the layers below it; the config's rotations render
+  as a shift-based schedule whose rotations are all on call at once. So a schedule with
+  several active layers keeps its bottom layer ("Layer 1") and every other layer is listed
+  in the report (and in `irctl drift`). Nothing is dropped without a report line.
+* Overrides in the window read (the coming year) become `overrides:` entries.
 * Ids come from names (`Platform primary` -> `platform-primary`), unique by a numeric suffix
   in PagerDuty-id order, so the same account always yields the same ids. Given the org config
   from Git (`hints`), objects with the same email or name keep their Git ids (drift needs it).
@@ -125,6 +127,7 @@ class _Importer:
         self.hints = _hint_ids(hints)
         self.ids = _Ids()
         self.result = ImportResult(config={})
+        self.result_overrides: list[Json] = []
 
     def unsupported(
         self, subject: str, message: str, drift: tuple[str, str, str] | None = None
@@ -251,8 +254,10 @@ class _Importer:
                 self.unsupported(
                     subject,
                     f"layer {extra.get('name')!r} ({_who(extra)}, turns of "
-                    f"{_duration(extra['rotation_turn_length_seconds'])}) not imported: the config "
-                    "holds one rotation per schedule (several rotations come with issue 11)",
+                    f"{_duration(extra['rotation_turn_length_seconds'])}) not imported: a "
+                    "legacy layer overrides the layers below it, while the config's rotations "
+                    "(shift-based schedules) are all on call at once, so carrying it over "
+                    "would change who is paged",
                     (
                         "Schedules",
                         sid,
@@ -295,21 +300,39 @@ class _Importer:
             if restrictions:
                 entry["restrictions"] = restrictions
             out.append(entry)
-            self.import_id("schedule:Schedule", sid, schedule["id"])
-            for override in self.snap.overrides.get(schedule["id"], []):
-                self.unsupported(
-                    subject,
-                    f"override for {override['user'].get('summary')} {override['start']} to "
-                    f"{override['end']} is not in the config (overrides as code come with "
-                    "issue 11)",
-                )
+            self.note(
+                subject,
+                "is a legacy (layered) schedule; the program declares shift-based schedules "
+                "(Schedulev2), so the first `pulumi up` creates a new one and points the "
+                "escalation policies at it: delete the legacy schedule afterwards",
+            )
+            self.overrides(schedule, sid, subject)
         for schedule in _sorted(self.snap.v3_schedules):
             self.unsupported(
                 f"schedule {schedule['name']}",
-                "is a shift-based (v3) schedule; not imported (the config renders legacy "
-                "layered schedules)",
+                "is a shift-based (v3) schedule; importing v3 rotations is not built yet: "
+                "not imported",
             )
         return out
+
+    def overrides(self, schedule: Json, sid: str, subject: str) -> None:
+        for override in self.snap.overrides.get(schedule["id"], []):
+            person = self.ids.get("person", override["user"]["id"])
+            if person is None:
+                self.unsupported(
+                    subject,
+                    f"override for {override['user'].get('summary')} {override['start']}: not a "
+                    "known user; left out",
+                )
+                continue
+            self.result_overrides.append(
+                {
+                    "schedule": sid,
+                    "person": person,
+                    "from": override["start"],
+                    "to": override["end"],
+                }
+            )
 
     # ------------------------------------------------------------------ escalation policies
 
@@ -501,6 +524,8 @@ def import_snapshot(
         config["schedules"] = schedules
     config["escalation_policies"] = policies
     config["services"] = services
+    if importer.result_overrides:
+        config["overrides"] = importer.result_overrides
     importer.result.config = config
     return importer.result
 

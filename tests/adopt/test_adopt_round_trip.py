@@ -1,16 +1,18 @@
-"""Round trip: import the seeded account, render the imported config under the recording
-mocks, and compare what the program would declare with what the account holds: the same
-person on call at every minute of the next 12 months, the same escalation order and timings,
-the same service wiring.
+"""Round trip: import the seeded account and compare the imported config with what the
+account holds: the same person on call at every minute of the next 12 months, the same
+escalation order and timings, the same service wiring (the last two as the program renders
+them under the recording mocks).
 
-Both sides are read in PagerDuty's own layer shape and evaluated by one small evaluator of
-PagerDuty's layer semantics written here (not the project's rotation code), so an importer
-mistake in hand-off, time zone, turn, order or restriction shows as a minute that differs.
+The account side is evaluated by a small evaluator of PagerDuty's legacy layer semantics
+written here (wall-clock turns in the schedule's zone, restrictions, layers, overrides on
+top); the config side by the project's own expansion (`oncall.rotation.on_call`, RFC 5545 in
+the schedule's zone). An importer mistake in hand-off, zone, turn, order, restriction or
+override shows as a moment where they differ.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,16 +23,20 @@ from typer.testing import CliRunner
 
 from irctl.cli import app
 from irctl.plan import Plan, record_program
+from oncall.rotation import on_call
+from orgconfig.load import load_config
+from orgconfig.model import OrgConfig
 from sandbox.pagerduty import FakePagerDutyServer
 from sandbox.pagerduty_account import Account
 from tests.adopt.conftest import TOKEN, realistic_account, seeded
 
 START = datetime(2026, 12, 7, tzinfo=UTC)
 END = START + timedelta(days=365)
-SCHEDULE = "pagerduty:index/schedule:Schedule"
+SCHEDULE = "pagerduty:index/schedulev2:Schedulev2"
 POLICY = "pagerduty:index/escalationPolicy:EscalationPolicy"
 SERVICE = "pagerduty:index/service:Service"
 INTEGRATION = "pagerduty:index/serviceIntegration:ServiceIntegration"
+RoundTrip = tuple[Account, Plan, str, OrgConfig]
 
 
 def _at(moment: str) -> datetime:
@@ -45,82 +51,75 @@ def _windows(restriction: dict[str, Any], zone: ZoneInfo) -> Iterator[tuple[date
         weekly = restriction["type"] == "weekly_restriction"
         if not weekly or day.isoweekday() == int(restriction["start_day_of_week"]):
             opens = datetime.combine(day, time(hh, mm, ss), zone)
-            yield (
-                opens.astimezone(UTC),
-                (opens + timedelta(seconds=int(restriction["duration_seconds"]))).astimezone(UTC),
-            )
+            closes = opens + timedelta(seconds=int(restriction["duration_seconds"]))
+            yield opens.astimezone(UTC), closes.astimezone(UTC)
         day += timedelta(days=1)
 
 
 class Layer:
-    """PagerDuty's layer semantics: turn `floor((t - virtual start) / turn) mod n`, only
-    between `start` and `end`, only inside the restrictions (local wall-clock times)."""
+    """PagerDuty's legacy layer semantics: turn `floor((t - virtual start) / turn) mod n`
+    counted in the schedule's wall-clock time (a 09:00 hand-off stays 09:00 across DST, see
+    FACTS.md), only between `start` and `end`, only inside the restrictions."""
 
     def __init__(self, raw: dict[str, Any], users: list[str], zone: str) -> None:
+        self.tz = ZoneInfo(zone)
         self.start = _at(raw["start"])
         self.end = _at(raw["end"]) if raw.get("end") else None
-        self.origin = _at(raw["rotation_virtual_start"])
+        self.origin = self.wall(_at(raw["rotation_virtual_start"]))
         self.turn = timedelta(seconds=int(raw["rotation_turn_length_seconds"]))
         self.users = users
-        tz = ZoneInfo(zone)
-        self.windows = [w for r in raw.get("restrictions") or [] for w in _windows(r, tz)]
+        self.windows = [w for r in raw.get("restrictions") or [] for w in _windows(r, self.tz)]
+
+    def wall(self, moment: datetime) -> datetime:
+        return moment.astimezone(self.tz).replace(tzinfo=None)
 
     def who(self, moment: datetime) -> str | None:
         if moment < self.start or (self.end is not None and moment >= self.end):
             return None
         if self.windows and not any(lo <= moment < hi for lo, hi in self.windows):
             return None
-        return self.users[int((moment - self.origin) // self.turn) % len(self.users)]
+        return self.users[((self.wall(moment) - self.origin) // self.turn) % len(self.users)]
 
     def changes(self) -> set[datetime]:
         points = {self.start, *(edge for w in self.windows for edge in w)}
-        index = int((START - self.origin) // self.turn)
-        while (at := self.origin + index * self.turn) < END:
-            points.add(at)
+        index = (self.wall(START) - self.origin) // self.turn - 1
+        while (at := (self.origin + index * self.turn).replace(tzinfo=self.tz)) < END:
+            points.add(at.astimezone(UTC))
             index += 1
-        return {p for p in points if START <= p < END}
+        return points
 
 
-def on_call(layers: list[Layer], moment: datetime) -> str | None:
-    """The final schedule: the highest layer with somebody on call wins."""
-    for layer in layers:
-        if (person := layer.who(moment)) is not None:
-            return person
-    return None
-
-
-def account_layers(account: Account, schedule: dict[str, Any], bottom_only: bool) -> list[Layer]:
+def account_on_call(
+    account: Account, schedule: dict[str, Any], bottom_only: bool
+) -> tuple[Callable[[datetime], str | None], set[datetime]]:
+    """Who the account has on call (an override on top, else the highest layer with
+    somebody on call) and the moments where that can change."""
     email = {u["id"]: u["email"] for u in account.users.values()}
     raw = schedule["layers"][:1] if bottom_only else schedule["layers"]
-    top_first = list(reversed(raw))
-    return [Layer(r, [email[u] for u in r["users"]], schedule["time_zone"]) for r in top_first]
+    layers = [
+        Layer(r, [email[u] for u in r["users"]], schedule["time_zone"]) for r in reversed(raw)
+    ]
+    overrides = [
+        (_at(o["start"]), _at(o["end"]), email[o["user"]])
+        for o in account.overrides
+        if o["schedule"] == schedule["id"]
+    ]
 
+    def who(moment: datetime) -> str | None:
+        for lo, hi, person in overrides:
+            if lo <= moment < hi:
+                return person
+        for layer in layers:
+            if (person := layer.who(moment)) is not None:
+                return person
+        return None
 
-def plan_layers(inputs: dict[str, Any], emails: dict[str, str]) -> list[Layer]:
-    """The rendered Schedule's layers (inputs as the engine receives them: camelCase)."""
-    layers = []
-    for raw in reversed(inputs["layers"]):  # declared bottom-up, like the provider's list
-        layer = {
-            "start": raw["start"],
-            "end": raw.get("end"),
-            "rotation_virtual_start": raw["rotationVirtualStart"],
-            "rotation_turn_length_seconds": raw["rotationTurnLengthSeconds"],
-            "restrictions": [
-                {
-                    "type": r["type"],
-                    "start_time_of_day": r["startTimeOfDay"],
-                    "duration_seconds": r["durationSeconds"],
-                    "start_day_of_week": r.get("startDayOfWeek"),
-                }
-                for r in raw.get("restrictions") or []
-            ],
-        }
-        layers.append(Layer(layer, [emails[u] for u in raw["users"]], inputs["timeZone"]))
-    return layers
+    edges = {edge for lo, hi, _ in overrides for edge in (lo, hi)}
+    return who, edges.union(*(layer.changes() for layer in layers))
 
 
 @pytest.fixture(scope="module")
-def round_trip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Account, Plan, str]:
+def round_trip(tmp_path_factory: pytest.TempPathFactory) -> RoundTrip:
     account = realistic_account()
     config_file = tmp_path_factory.mktemp("round-trip") / "acme.yaml"
     with FakePagerDutyServer(seeded(account)) as server:
@@ -134,7 +133,7 @@ def round_trip(tmp_path_factory: pytest.TempPathFactory) -> tuple[Account, Plan,
     plan = record_program(
         "prod", Path(config_file), {"incident-response:pageTestService": "public-api"}
     )
-    return account, plan, " ".join(result.output.split())
+    return account, plan, " ".join(result.output.split()), load_config(config_file)
 
 
 def _plan_emails(account: Account) -> dict[str, str]:
@@ -147,26 +146,40 @@ def _plan_emails(account: Account) -> dict[str, str]:
     [("PSCH002", False), ("PSCH003", False), ("PSCH001", True)],
 )
 def test_the_same_person_is_on_call_at_every_minute_for_12_months(
-    round_trip: tuple[Account, Plan, str], schedule_id: str, bottom_only: bool
+    round_trip: RoundTrip, schedule_id: str, bottom_only: bool
 ) -> None:
-    account, plan, output = round_trip
+    account, _, output, org = round_trip
     schedule = account.schedules[schedule_id]
-    rendered = next(r for r in plan.of_type(SCHEDULE) if r.inputs["name"] == schedule["name"])
-    theirs = account_layers(account, schedule, bottom_only)
-    ours = plan_layers(rendered.inputs, _plan_emails(account))
-    moments = sorted({START} | set().union(*(layer.changes() for layer in theirs + ours)))
-    differing = [m for m in moments if on_call(theirs, m) != on_call(ours, m)]
+    theirs, changes = account_on_call(account, schedule, bottom_only)
+    config_schedule = next(s for s in org.schedules if s.name == schedule["name"])
+    ours = [
+        (s.start, s.end, org.person(s.person_id).email)
+        for s in on_call(config_schedule, org.overrides, START, END)
+    ]
+
+    def config_who(moment: datetime) -> str | None:
+        found = [person for lo, hi, person in ours if lo <= moment < hi]
+        assert len(found) <= 1, f"two people at once at {moment}: {found}"
+        return found[0] if found else None
+
+    # Both sides are constant between consecutive change points of either side.
+    moments = sorted(
+        m
+        for m in {START, *changes, *(edge for lo, hi, _ in ours for edge in (lo, hi))}
+        if START <= m < END
+    )
+    differing = [m for m in moments if theirs(m) != config_who(m)]
     assert differing == [], f"{schedule['name']}: first differences at {differing[:3]}"
     assert len(moments) > 50  # the comparison really walked the year's hand-offs
     if bottom_only:
-        # Until several rotations per schedule exist (issue 11), the layers above the bottom
-        # one are not in the config: the import says so by name instead of dropping them.
+        # A legacy layer overrides the layers below it while the config's rotations are all
+        # on call at once: the upper layers are reported by name, not dropped silently.
         for layer in schedule["layers"][1:]:
             assert f"layer '{layer['name']}'" in output
 
 
-def test_escalation_order_and_timings_are_the_same(round_trip: tuple[Account, Plan, str]) -> None:
-    account, plan, _ = round_trip
+def test_escalation_order_and_timings_are_the_same(round_trip: RoundTrip) -> None:
+    account, plan, _, _ = round_trip
     emails = _plan_emails(account)
     schedule_names = {f"{r.name}-id": r.inputs["name"] for r in plan.of_type(SCHEDULE)}
     for policy in account.escalation_policies.values():
@@ -199,8 +212,8 @@ def test_escalation_order_and_timings_are_the_same(round_trip: tuple[Account, Pl
         assert int(rendered.inputs["numLoops"]) == policy["num_loops"]
 
 
-def test_services_are_wired_the_same(round_trip: tuple[Account, Plan, str]) -> None:
-    account, plan, output = round_trip
+def test_services_are_wired_the_same(round_trip: RoundTrip) -> None:
+    account, plan, output, _ = round_trip
     policy_names = {f"{r.name}-id": r.inputs["name"] for r in plan.of_type(POLICY)}
     integrations = {r.parent for r in plan.of_type(INTEGRATION)}
     for service in account.services.values():
