@@ -37,6 +37,7 @@ DEFAULTS: dict[str, str] = {
     "monitoringNamespace": "monitoring",
     "pageTestService": "page-test",
     "pageTestSchedule": "0 10 * * *",
+    "driftSchedule": "",  # issue 13: cron schedule of the `irctl drift` CronJob; empty = off
 }
 
 

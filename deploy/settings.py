@@ -36,6 +36,7 @@ class DeploySettings:
     monitoring_namespace: str = "monitoring"
     page_test_service: str = "page-test"
     page_test_schedule: str = "0 10 * * *"
+    drift_schedule: str = ""  # issue 13: `irctl drift` CronJob, off when empty
 
     @classmethod
     def from_values(cls, stack: str, values: Mapping[str, str]) -> DeploySettings:
@@ -63,4 +64,5 @@ class DeploySettings:
             monitoring_namespace=values.get("monitoringNamespace", defaults.monitoring_namespace),
             page_test_service=values.get("pageTestService", defaults.page_test_service),
             page_test_schedule=values.get("pageTestSchedule", defaults.page_test_schedule),
+            drift_schedule=values.get("driftSchedule", defaults.drift_schedule),
         )
