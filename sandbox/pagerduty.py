@@ -45,7 +45,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from learning.incidents import parse_time as parse_ts
-from sandbox.pagerduty_account import Account, AccountError, account_routes
+from sandbox.pagerduty_account import Account, AccountError, account_from_yaml, account_routes
 from sandbox.servers import ThreadedServer
 
 # Documented PagerDuty limits (Events API v2 and REST API v2 references).
@@ -1525,11 +1525,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8094)
     parser.add_argument("--config", type=Path, help="JSON file: services, users, api_tokens")
     parser.add_argument("--clock-speed", type=float, help="1 = real time, 60 = a minute a second")
+    parser.add_argument(
+        "--account", type=Path, help="YAML account to serve (tests/adopt/accounts/*.yaml)"
+    )
     args = parser.parse_args(argv)
     data = json.loads(args.config.read_text()) if args.config else {}
     if args.clock_speed is not None:
         data["clock_speed"] = args.clock_speed
     fake = fake_from_config(data)
+    if args.account is not None:  # issue 13: an account to import or check for drift
+        fake.account = account_from_yaml(args.account)
     print(f"local PagerDuty on http://{args.host}:{args.port}/ (inbox at /)", flush=True)
     uvicorn.run(create_app(fake), host=args.host, port=args.port, log_level="warning")
 
