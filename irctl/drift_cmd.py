@@ -42,8 +42,8 @@ def drift_command(
     difference in words; exit 3 when they differ, 0 when they match, 2 on bad input."""
     git, _ = load_org(stack, config)
     token = token_from_env(token_env)
-    snap = read_live(api_url, token, [])
     now = datetime.now(UTC)
+    snap = read_live(api_url, token, [], since=now)
     live = import_snapshot(
         snap, org_name=git.org.name, time_zone=git.org.time_zone, hints=git, now=now
     )
@@ -56,6 +56,7 @@ def drift_command(
         git,
         live_org,
         findings=live.unsupported,
+        since=now,
     )
     if output is Format.json:
         sys.stdout.write(

@@ -43,11 +43,13 @@ def token_from_env(name: str) -> str:
     return token
 
 
-def read_live(api_url: str, token: str, teams: list[str]) -> Snapshot:
+def read_live(
+    api_url: str, token: str, teams: list[str], since: datetime | None = None
+) -> Snapshot:
     if not api_url.startswith(("https://", "http://")):
         fail(f"--api-url {api_url!r} must start with https:// (or http:// for a local double)", 2)
     try:
-        return read_account(client_for(api_url, token), team_ids=teams)
+        return read_account(client_for(api_url, token), team_ids=teams, overrides_since=since)
     except LiveReadError as exc:
         fail(str(exc).replace(token, "[token]"), 2)
 

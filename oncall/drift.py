@@ -261,8 +261,12 @@ def override_sentence(person: str, start: datetime, end: datetime, zone: str) ->
     return f"override for {person} {frm.strftime('%Y-%m-%d %H:%M')} to {end_text}"
 
 
-def _overrides(git: OrgConfig, live: OrgConfig, names: _Names) -> list[Difference]:
-    """Overrides compared by schedule, person and instants (offsets may be written apart)."""
+def _overrides(
+    git: OrgConfig, live: OrgConfig, names: _Names, since: datetime | None
+) -> list[Difference]:
+    """Overrides compared by schedule, person and instants (offsets may be written apart).
+    Only overrides still running at `since` count: PagerDuty is read from then on, and past
+    overrides in Git are history, not drift."""
     zones = {s.id: s.zone for s in [*live.schedules, *git.schedules]}
     schedule_names = {s.id: s.name for s in [*live.schedules, *git.schedules]}
 
@@ -270,7 +274,8 @@ def _overrides(git: OrgConfig, live: OrgConfig, names: _Names) -> list[Differenc
         out: dict[tuple[str, str, datetime, datetime], None] = {}
         for o in org.overrides:
             lo, hi = override_window(o, zones.get(o.schedule, "UTC"))
-            out[(o.schedule, o.person, lo, hi)] = None
+            if since is None or hi > since:
+                out[(o.schedule, o.person, lo, hi)] = None
         return out
 
     mine, theirs = keyed(git), keyed(live)
@@ -296,8 +301,10 @@ def drift(
     live: OrgConfig,
     *,
     findings: Sequence[Finding] = (),
+    since: datetime | None = None,
 ) -> list[Difference]:
-    """Every difference between Git and the live account, Git's objects first."""
+    """Every difference between Git and the live account, Git's objects first; overrides
+    that ended before `since` (when the account's overrides were read from) are left out."""
     names = _Names(git, live)
     out = _people(git, live) + _teams(git, live, names)
 
@@ -319,7 +326,7 @@ def drift(
         if finding.drift and finding.drift[1] in managed.get(finding.drift[0], set()):
             out.append(Difference(*finding.drift))
 
-    out += _overrides(git, live, names)
+    out += _overrides(git, live, names, since)
 
     git_policies = {p.id: p for p in git.escalation_policies}
     live_policies = {p.id: p for p in live.escalation_policies}
