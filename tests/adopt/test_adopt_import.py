@@ -214,7 +214,7 @@ def test_the_import_file_covers_every_pagerduty_resource_the_program_registers(
     # A legacy (layered) schedule is not a shift-based one: the only creates are the three
     # Schedulev2 replacements, and the import says so for each of them.
     names = ("platform-primary", "platform-backup", "support-office-hours")
-    assert created == [f"{SCHEDULE_V2}::{name}" for name in names]
+    assert sorted(created) == [f"{SCHEDULE_V2}::{name}" for name in sorted(names)]
     for name in names:
         assert f"pulumi up will create {SCHEDULE_V2} {name} (nothing to adopt)" in imported.output
     assert (
