@@ -180,13 +180,20 @@ class _Importer:
                     f"{tid}-{person}",
                     f"{member['user']['id']}:{team['id']}",
                 )
-            entry: Json = {"id": tid, "name": team["name"]}
-            if team.get("description"):
-                entry["description"] = team["description"]
+            entry = self.head(tid, team, None)
             entry["members"] = members
             out.append(entry)
             self.import_id("team:Team", tid, team["id"])
         return out
+
+    def head(self, config_id: str, obj: Json, subject: str | None) -> Json:
+        """The fields every config object starts with: id, name, description, team."""
+        entry: Json = {"id": config_id, "name": obj["name"]}
+        if obj.get("description"):
+            entry["description"] = obj["description"]
+        if subject is not None and (team := self.team_of(subject, obj.get("teams", []))):
+            entry["team"] = team
+        return entry
 
     def team_of(self, subject: str, teams: list[Json]) -> str | None:
         known = [self.ids.get("team", t["id"]) for t in teams]
@@ -279,12 +286,7 @@ class _Importer:
                     )
                     continue
                 participants.append(person)
-            entry: Json = {"id": sid, "name": schedule["name"]}
-            if schedule.get("description"):
-                entry["description"] = schedule["description"]
-            team = self.team_of(subject, schedule.get("teams", []))
-            if team:
-                entry["team"] = team
+            entry = self.head(sid, schedule, subject)
             entry["time_zone"] = zone
             entry["rotation"] = {
                 "participants": participants,
@@ -374,12 +376,7 @@ class _Importer:
                 after += int(rule["escalation_delay_in_minutes"])
             if not tiers:
                 continue
-            entry: Json = {"id": pid, "name": policy["name"]}
-            if policy.get("description"):
-                entry["description"] = policy["description"]
-            team = self.team_of(subject, policy.get("teams", []))
-            if team:
-                entry["team"] = team
+            entry = self.head(pid, policy, subject)
             entry["repeat"] = int(policy.get("num_loops") or 0)
             entry["loop_after"] = _duration(int(rules[-1]["escalation_delay_in_minutes"]) * 60)
             entry["tiers"] = tiers
@@ -444,12 +441,7 @@ class _Importer:
                 )
                 continue
             sid = self.assign("service", service, service["name"])
-            entry: Json = {"id": sid, "name": service["name"]}
-            if service.get("description"):
-                entry["description"] = service["description"]
-            team = self.team_of(subject, service.get("teams", []))
-            if team:
-                entry["team"] = team
+            entry = self.head(sid, service, subject)
             entry["escalation_policy"] = policy
             for name in ("acknowledgement_timeout", "auto_resolve_timeout"):
                 value = self.timeout(subject, name, service.get(name))

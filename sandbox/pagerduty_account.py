@@ -433,23 +433,38 @@ def account_routes(
 
         return endpoint
 
+    # collection, entity wrapper, filterable by team_ids[], fields a PUT may change
+    editable: list[tuple[str, str, bool, tuple[str, ...]]] = [
+        ("users", "user", False, ()),
+        ("teams", "team", False, ()),
+        ("schedules", "schedule", True, ("name", "time_zone", "layers", "description")),
+        (
+            "escalation_policies",
+            "escalation_policy",
+            True,
+            ("name", "num_loops", "rules", "description"),
+        ),
+        (
+            "services",
+            "service",
+            True,
+            ("name", "escalation_policy", "acknowledgement_timeout", "auto_resolve_timeout",
+             "incident_urgency_rule", "description"),
+        ),
+    ]  # fmt: skip
+    routes = []
+    for name, wrapper, teams, fields in editable:
+        routes.append(Route(f"/{name}", wrap(lister(name, renders[name], teams)), methods=["GET"]))
+        routes.append(
+            Route(f"/{name}/{{id}}", wrap(getter(name, wrapper, renders[name])), methods=["GET"])
+        )
+        if fields:
+            routes.append(
+                Route(f"/{name}/{{id}}", wrap(updater(name, wrapper, fields)), methods=["PUT"])
+            )
     return [
-        Route("/users", wrap(lister("users", renders["users"], False)), methods=["GET"]),
-        Route("/users/{id}", wrap(getter("users", "user", renders["users"])), methods=["GET"]),
-        Route("/teams", wrap(lister("teams", renders["teams"], False)), methods=["GET"]),
-        Route("/teams/{id}", wrap(getter("teams", "team", renders["teams"])), methods=["GET"]),
+        *routes,
         Route("/teams/{id}/members", wrap(team_members), methods=["GET"]),
-        Route("/schedules", wrap(lister("schedules", renders["schedules"], True)), methods=["GET"]),
-        Route(
-            "/schedules/{id}",
-            wrap(getter("schedules", "schedule", renders["schedules"])),
-            methods=["GET"],
-        ),
-        Route(
-            "/schedules/{id}",
-            wrap(updater("schedules", "schedule", ("name", "time_zone", "layers", "description"))),
-            methods=["PUT"],
-        ),
         Route("/schedules/{id}/overrides", wrap(schedule_overrides), methods=["GET"]),
         Route("/v3/schedules", wrap(list_v3), methods=["GET"]),
         Route(
@@ -458,54 +473,9 @@ def account_routes(
             methods=["GET"],
         ),
         Route(
-            "/escalation_policies",
-            wrap(lister("escalation_policies", renders["escalation_policies"], True)),
+            "/services/{id}/integrations/{integration_id}",
+            wrap(show_integration),
             methods=["GET"],
-        ),
-        Route(
-            "/escalation_policies/{id}",
-            wrap(
-                getter("escalation_policies", "escalation_policy", renders["escalation_policies"])
-            ),
-            methods=["GET"],
-        ),
-        Route(
-            "/escalation_policies/{id}",
-            wrap(
-                updater(
-                    "escalation_policies",
-                    "escalation_policy",
-                    ("name", "num_loops", "rules", "description"),
-                )
-            ),
-            methods=["PUT"],
-        ),
-        Route("/services", wrap(lister("services", renders["services"], True)), methods=["GET"]),
-        Route(
-            "/services/{id}",
-            wrap(getter("services", "service", renders["services"])),
-            methods=["GET"],
-        ),
-        Route(
-            "/services/{id}",
-            wrap(
-                updater(
-                    "services",
-                    "service",
-                    (
-                        "name",
-                        "escalation_policy",
-                        "acknowledgement_timeout",
-                        "auto_resolve_timeout",
-                        "incident_urgency_rule",
-                        "description",
-                    ),
-                )
-            ),
-            methods=["PUT"],
-        ),
-        Route(
-            "/services/{id}/integrations/{integration_id}", wrap(show_integration), methods=["GET"]
         ),
         Route("/service_dependencies/technical_services/{id}", wrap(dependencies), methods=["GET"]),
     ]
