@@ -5,6 +5,7 @@ that covers every PagerDuty resource the program registers."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,6 +14,8 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from irctl.cli import app
@@ -21,7 +24,7 @@ from oncall.coverage import coverage
 from oncall.importer import import_snapshot, slug
 from oncall.live import Snapshot
 from orgconfig.load import load_config
-from orgconfig.model import OrgConfig
+from orgconfig.model import ID_PATTERN, OrgConfig
 from sandbox.pagerduty import FakePagerDutyServer
 from tests.adopt.conftest import TOKEN, override_year, realistic_account, seeded
 
@@ -260,3 +263,36 @@ def test_the_written_config_says_where_it_came_from_and_is_yaml(imported: Import
     assert text.startswith("# yaml-language-server: $schema=")
     assert "# Not imported (6):" in text
     assert yaml.safe_load(text)["org"] == {"name": "Acme", "time_zone": "Europe/Berlin"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=40), min_size=1, max_size=8))
+def test_ids_from_any_names_are_valid_unique_and_the_same_every_time(names: list[str]) -> None:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    ids = [
+        s["id"]
+        for s in import_snapshot(_snapshot(names), org_name="X", now=now).config["schedules"]
+    ]
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch(ID_PATTERN, i) and len(i) <= 63 for i in ids)
+    again = import_snapshot(_snapshot(names), org_name="X", now=now).config["schedules"]
+    assert [s["id"] for s in again] == ids
+
+
+def test_team_filter_imports_only_that_teams_schedules_policies_and_services(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "support.yaml"
+    with FakePagerDutyServer(seeded(realistic_account())) as server:
+        result = CliRunner().invoke(
+            app,
+            ["import", "pagerduty", "--api-url", server.url, "--token-env", "T",
+             "--out", str(out), "--team", "PTEAM02"],
+            env={"T": TOKEN},
+        )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    org = load_config(out)
+    assert [t.id for t in org.teams] == ["customer-support"]
+    assert [s.id for s in org.schedules] == ["support-office-hours"]
+    assert [p.id for p in org.escalation_policies] == ["customer-support"]
+    assert [s.id for s in org.services] == ["customer-support-desk"]
