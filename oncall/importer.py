@@ -10,8 +10,9 @@ Pure: no I/O, no pulumi. Decisions worth knowing:
 * A layer's `rotation_virtual_start`, read in the schedule's time zone, gives `first_handoff`
   and `handoff_time`; restrictions are kept with their days and times.
 * A legacy layer takes precedence over the layers below it; the config's rotations render
-  as a shift-based schedule whose rotations are all on call at once. So a schedule with
-  several active layers keeps its bottom layer ("Layer 1") and every other layer is listed
+  as a shift-based schedule whose rotations are all on call at once. Layers that are never
+  on call at the same time become one rotation each (precedence changes nothing then);
+  otherwise the schedule keeps its bottom layer ("Layer 1") and every other layer is listed
   in the report (and in `irctl drift`). Nothing is dropped without a report line.
 * Overrides in the window read (the coming year) become `overrides:` entries.
 * Ids come from names (`Platform primary` -> `platform-primary`), unique by a numeric suffix
@@ -28,9 +29,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
+
 from oncall.live import Snapshot
-from orgconfig.model import DAYS_OF_WEEK, TIMEOUT_LIMITS, OrgConfig
-from orgconfig.units import format_duration
+from orgconfig.model import DAYS_OF_WEEK, TIMEOUT_LIMITS, OrgConfig, Rotation
+from orgconfig.units import format_duration, parse_duration
 
 Json = dict[str, Any]
 EVENTS_V2 = "events_api_v2_inbound_integration"
@@ -256,51 +259,36 @@ class _Importer:
                 continue
             sid = self.assign("schedule", schedule, schedule["name"])
             zone = schedule["time_zone"]
-            bottom = layers[0]
-            for extra in layers[1:]:
-                self.unsupported(
-                    subject,
-                    f"layer {extra.get('name')!r} ({_who(extra)}, turns of "
-                    f"{_duration(extra['rotation_turn_length_seconds'])}) not imported: a "
-                    "legacy layer overrides the layers below it, while the config's rotations "
-                    "(shift-based schedules) are all on call at once, so carrying it over "
-                    "would change who is paged",
-                    (
-                        "Schedules",
-                        sid,
-                        f"{schedule['name']}: layer {extra.get('name')!r} ({_who(extra)}) "
-                        "exists only in PagerDuty",
-                    ),
-                )
-            virtual_start = _local(bottom["rotation_virtual_start"], zone)
-            if virtual_start.second:
-                self.unsupported(subject, "hand-off has seconds; rounded down to the minute")
-            participants = []
-            for layer_user in bottom["users"]:
-                person = self.ids.get("person", layer_user["user"]["id"])
-                if person is None:
-                    self.unsupported(
-                        subject,
-                        f"layer user {layer_user['user'].get('summary')} is not a known "
-                        "user; left out",
-                    )
-                    continue
-                participants.append(person)
             entry = self.head(sid, schedule, subject)
             entry["time_zone"] = zone
-            entry["rotation"] = {
-                "participants": participants,
-                "turn": _duration(bottom["rotation_turn_length_seconds"]),
-                "first_handoff": virtual_start.date().isoformat(),
-                "handoff_time": virtual_start.strftime("%H:%M"),
-            }
-            restrictions = [
-                r
-                for raw in bottom.get("restrictions") or []
-                if (r := self.restriction(subject, raw)) is not None
-            ]
-            if restrictions:
-                entry["restrictions"] = restrictions
+            rotations = [self.rotation(layer, zone, subject) for layer in layers]
+            if len(layers) > 1 and _layers_never_overlap(rotations) and _valid(rotations):
+                # At most one layer is on call at any time, so PagerDuty's precedence between
+                # layers changes nothing: every layer becomes a rotation.
+                entry["rotations"] = [
+                    {"name": layer.get("name", layer["id"]), **rotation}
+                    for layer, rotation in zip(layers, rotations, strict=True)
+                ]
+            else:
+                bottom = rotations[0]
+                entry["rotation"] = {k: v for k, v in bottom.items() if k != "restrictions"}
+                if bottom.get("restrictions"):
+                    entry["restrictions"] = bottom["restrictions"]
+                for extra in layers[1:]:
+                    self.unsupported(
+                        subject,
+                        f"layer {extra.get('name')!r} ({_who(extra)}, turns of "
+                        f"{_duration(extra['rotation_turn_length_seconds'])}) not imported: it "
+                        "overlaps the layers below it, which it overrides in PagerDuty, while "
+                        "the config's rotations (shift-based schedules) are all on call at "
+                        "once, so carrying it over would change who is paged",
+                        (
+                            "Schedules",
+                            sid,
+                            f"{schedule['name']}: layer {extra.get('name')!r} ({_who(extra)}) "
+                            "exists only in PagerDuty",
+                        ),
+                    )
             out.append(entry)
             self.note(
                 subject,
@@ -315,6 +303,36 @@ class _Importer:
                 "is a shift-based (v3) schedule; importing v3 rotations is not built yet: "
                 "not imported",
             )
+        return out
+
+    def rotation(self, layer: Json, zone: str, subject: str) -> Json:
+        """One layer as a config rotation (participants, turn, hand-off, restrictions)."""
+        virtual_start = _local(layer["rotation_virtual_start"], zone)
+        if virtual_start.second:
+            self.unsupported(subject, "hand-off has seconds; rounded down to the minute")
+        participants = []
+        for layer_user in layer["users"]:
+            person = self.ids.get("person", layer_user["user"]["id"])
+            if person is None:
+                self.unsupported(
+                    subject,
+                    f"layer user {layer_user['user'].get('summary')} is not a known user; left out",
+                )
+                continue
+            participants.append(person)
+        out: Json = {
+            "participants": participants,
+            "turn": _duration(layer["rotation_turn_length_seconds"]),
+            "first_handoff": virtual_start.date().isoformat(),
+            "handoff_time": virtual_start.strftime("%H:%M"),
+        }
+        restrictions = [
+            r
+            for raw in layer.get("restrictions") or []
+            if (r := self.restriction(subject, raw)) is not None
+        ]
+        if restrictions:
+            out["restrictions"] = restrictions
         return out
 
     def overrides(self, schedule: Json, sid: str, subject: str) -> None:
@@ -488,6 +506,44 @@ class _Importer:
                 f"depends on {supporting} (service dependency); not in the config",
             )
         return out
+
+
+def _week_minutes(rotation: Json) -> list[tuple[int, int]]:
+    """A rotation's on-call windows as [start, end) minutes of the week (Monday 00:00 = 0),
+    wrapped into 0..2 weeks; around the clock when it has no restrictions."""
+    week, day = 7 * 24 * 60, 24 * 60
+    spans = []
+    for r in rotation.get("restrictions") or [
+        {"type": "weekly", "start_day": "mon", "start_time": "00:00", "duration": "1w"}
+    ]:
+        hours, minutes = (int(x) for x in r["start_time"].split(":"))
+        length = int(parse_duration(r["duration"]).total_seconds() // 60)
+        days = range(7) if r["type"] == "daily" else [DAYS_OF_WEEK.index(r["start_day"])]
+        for d in days:
+            start = (d * day + hours * 60 + minutes) % week
+            spans += [(start, start + length), (start + week, start + week + length)]
+    return spans
+
+
+def _valid(rotations: list[Json]) -> bool:
+    """Whether every rotation fits the model (e.g. a turn of whole weeks with weekly hours)."""
+    try:
+        for rotation in rotations:
+            Rotation.model_validate(rotation)
+    except ValidationError:
+        return False
+    return True
+
+
+def _layers_never_overlap(rotations: list[Json]) -> bool:
+    windows = [_week_minutes(r) for r in rotations]
+    return not any(
+        lo_a < hi_b and lo_b < hi_a
+        for i, mine in enumerate(windows)
+        for theirs in windows[i + 1 :]
+        for lo_a, hi_a in mine
+        for lo_b, hi_b in theirs
+    )
 
 
 def _who(layer: Json) -> str:

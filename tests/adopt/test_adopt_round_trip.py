@@ -27,7 +27,7 @@ from oncall.rotation import on_call
 from orgconfig.load import load_config
 from orgconfig.model import OrgConfig
 from sandbox.pagerduty import FakePagerDutyServer
-from sandbox.pagerduty_account import Account
+from sandbox.pagerduty_account import Account, account_from_data
 from tests.adopt.conftest import TOKEN, realistic_account, seeded
 
 START = datetime(2026, 12, 7, tzinfo=UTC)
@@ -65,7 +65,7 @@ class Layer:
         self.tz = ZoneInfo(zone)
         self.start = _at(raw["start"])
         self.end = _at(raw["end"]) if raw.get("end") else None
-        self.origin = self.wall(_at(raw["rotation_virtual_start"]))
+        self.origin = self.wall(_at(raw.get("rotation_virtual_start", raw["start"])))
         self.turn = timedelta(seconds=int(raw["rotation_turn_length_seconds"]))
         self.users = users
         self.windows = [w for r in raw.get("restrictions") or [] for w in _windows(r, self.tz)]
@@ -236,3 +236,62 @@ def test_services_are_wired_the_same(round_trip: RoundTrip) -> None:
             assert f"service {service['name']}: urgency follows support hours" in output
         # Each service keeps an Events API v2 integration next to it.
         assert rendered.parent in integrations
+
+
+WEEKDAY_WEEKEND = {
+    "users": [
+        {"id": "PU1", "name": "Ann Berg", "email": "ann@x.example", "job_title": "SRE"},
+        {"id": "PU2", "name": "Bo Chan", "email": "bo@x.example", "job_title": "SRE"},
+        {"id": "PU3", "name": "Cy Dunn", "email": "cy@x.example", "job_title": "SRE"},
+    ],
+    "schedules": [
+        {"id": "PS1", "name": "Weekday and weekend", "time_zone": "Europe/Berlin", "layers": [
+            {"id": "PL1", "name": "Weekdays", "start": "2026-01-05T09:00:00+01:00",
+             "rotation_turn_length_seconds": 604800, "users": ["PU1", "PU2"],
+             "restrictions": [{"type": "weekly_restriction", "start_day_of_week": 1,
+                               "start_time_of_day": "09:00:00", "duration_seconds": 432000}]},
+            {"id": "PL2", "name": "Weekends", "start": "2026-01-10T09:00:00+01:00",
+             "rotation_turn_length_seconds": 604800, "users": ["PU3", "PU2"],
+             "restrictions": [{"type": "weekly_restriction", "start_day_of_week": 6,
+                               "start_time_of_day": "09:00:00", "duration_seconds": 172800}]},
+        ]},
+    ],
+    "escalation_policies": [
+        {"id": "PP1", "name": "Ops", "rules": [{"escalation_delay_in_minutes": 30, "targets": [
+            {"type": "schedule_reference", "id": "PS1"}]}]}
+    ],
+    "services": [{"id": "PV1", "name": "Api", "escalation_policy": "PP1"}],
+}  # fmt: skip
+
+
+def test_layers_that_never_overlap_are_all_kept_as_rotations(tmp_path: Path) -> None:
+    account = account_from_data(WEEKDAY_WEEKEND)
+    config_file = tmp_path / "ww.yaml"
+    with FakePagerDutyServer(seeded(account)) as server:
+        result = CliRunner().invoke(
+            app,
+            ["import", "pagerduty", "--api-url", server.url, "--token-env", "RT_TOKEN",
+             "--out", str(config_file)],
+            env={"RT_TOKEN": TOKEN},
+        )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "not imported" not in result.output
+    org = load_config(config_file)
+    (schedule,) = org.schedules
+    assert [(r.name, r.participants) for r in schedule.rotations] == [
+        ("Weekdays", ["ann-berg", "bo-chan"]),
+        ("Weekends", ["cy-dunn", "bo-chan"]),
+    ]
+    theirs, changes = account_on_call(account, account.schedules["PS1"], bottom_only=False)
+    ours = [
+        (s.start, s.end, org.person(s.person_id).email) for s in on_call(schedule, [], START, END)
+    ]
+    moments = sorted(
+        m
+        for m in {START, *changes, *(e for lo, hi, _ in ours for e in (lo, hi))}
+        if START <= m < END
+    )
+    for moment in moments:
+        found = [person for lo, hi, person in ours if lo <= moment < hi]
+        assert found == [theirs(moment)], moment
+    assert len(moments) > 100
