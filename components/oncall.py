@@ -86,6 +86,7 @@ class ScheduleArgs:
 
 class Schedule(pulumi.ComponentResource):
     schedule_id: pulumi.Output[str]
+    rotation_ids: pulumi.Output[list[str | None]]  # in config order (overrides name them)
 
     def __init__(self, name: str, args: ScheduleArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{PKG}:Schedule", name, None, opts)
@@ -102,6 +103,9 @@ class Schedule(pulumi.ComponentResource):
             opts=_child(self, args.protect),
         )
         self.schedule_id = schedule.id
+        self.rotation_ids = schedule.rotations.apply(
+            lambda rotations: [getattr(r, "id", None) for r in rotations or []]
+        )
         self.register_outputs({"schedule_id": self.schedule_id})
 
 

@@ -18,6 +18,7 @@ from components.oncall import (
     Team,
     TeamArgs,
 )
+from components.overrides import ScheduleOverride, ScheduleOverrideArgs
 from components.settings import StackSettings
 from oncall.desired import pagerduty_state
 from orgconfig.model import OrgConfig
@@ -49,12 +50,23 @@ class IncidentResponse(pulumi.ComponentResource):
         }
         teams = {spec.id: Team(spec.id, TeamArgs(spec, user_ids), child) for spec in state.teams}
         team_ids = {team_id: team.team_id for team_id, team in teams.items()}
-        schedule_ids = {
-            spec.id: Schedule(
-                spec.id, ScheduleArgs(spec, user_ids, team_ids, state.protect), child
-            ).schedule_id
+        schedules = {
+            spec.id: Schedule(spec.id, ScheduleArgs(spec, user_ids, team_ids, state.protect), child)
             for spec in state.schedules
         }
+        schedule_ids = {sid: schedule.schedule_id for sid, schedule in schedules.items()}
+        # Overrides from the config (issue 11): PagerDuty REST calls at `pulumi up`.
+        for override in state.overrides:
+            ScheduleOverride(
+                override.name,
+                ScheduleOverrideArgs(
+                    override,
+                    schedules[override.schedule].schedule_id,
+                    schedules[override.schedule].rotation_ids,
+                    user_ids,
+                ),
+                child,
+            )
         policy_ids = {
             spec.id: EscalationPolicy(
                 spec.id,

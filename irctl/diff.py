@@ -138,6 +138,8 @@ def rotation_changes(
             continue
         block: list[str] = []
         block.extend(_rotation_notes(before, after, a.all_rotations(), b.all_rotations()))
+        if not same_overrides:
+            block.append("Overrides change who is on call (see Time off and overrides).")
         if a.zone != b.zone:
             block.append(f"Time zone: {a.zone} → {b.zone}.")
         zone = b.zone

@@ -1,19 +1,37 @@
-"""The on-call calendar: every shift per person, and the drill cadence, as iCalendar.
+"""The on-call calendar: each person's shifts, overrides, time off and drills, as iCalendar.
 
-Shifts come from the same rotation expansion that builds the PagerDuty schedules
-(`oncall.rotation.shifts`), so the calendar and PagerDuty agree on who is on call.
+Shifts come from the engine that builds the PagerDuty schedules (`oncall.rotation`): every
+rotation event becomes, per member, one recurring VEVENT with the event's own RRULE in the
+schedule's time zone (`DTSTART;TZID=Europe/Berlin`, nominal `DURATION`), an `UNTIL` at the
+member's last shift in the window and an `EXDATE` for every occurrence another member covers.
+So a calendar and PagerDuty hand over at the same local time, across DST.
+
+UIDs come from the config, never from the day the file is written: `<schedule>-<event>-<person>`
+for rotations, `override-<schedule>-<person>-<start>` and `timeoff-<person>-<start>`, so
+re-importing or re-subscribing updates events instead of duplicating them.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vCalAddress, vText
+from dateutil.rrule import rrulestr
+from icalendar import Calendar, Event, vCalAddress, vRecur, vText
 
-from oncall.rotation import Shift, shifts
-from orgconfig.model import OrgConfig
+from oncall.rotation import (
+    OVERRIDE,
+    Shift,
+    ShiftEvent,
+    on_call,
+    override_window,
+    rotation_events,
+    to_utc,
+)
+from orgconfig.model import OrgConfig, Person
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRODID = "-//incident-response-as-code//irctl calendar//EN"
@@ -66,11 +84,115 @@ def services_paged_by(org: OrgConfig) -> dict[str, list[str]]:
 
 
 def all_shifts(org: OrgConfig, start: datetime, end: datetime) -> list[Shift]:
-    return sorted(s for schedule in org.schedules for s in shifts(schedule, start, end))
+    """Everyone's shifts in [start, end), overrides applied."""
+    return sorted(s for sch in org.schedules for s in on_call(sch, org.overrides, start, end))
 
 
 def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _attend(event: Event, person: Person) -> None:
+    attendee = vCalAddress(f"mailto:{person.email}")
+    attendee.params["cn"] = vText(person.name)
+    event.add("attendee", attendee)
+
+
+def _rotation_event(
+    org: OrgConfig, event: ShiftEvent, person: Person, own: list[datetime], stamp: datetime
+) -> Event:
+    """One member's shifts of one rotation event: the event's RRULE, minus others' turns."""
+    zone = ZoneInfo(event.zone)
+    schedule = org.schedule(event.schedule_id)
+    first, last = own[0], own[-1]
+    mine = set(own)
+    others = [
+        o
+        for o in rrulestr(f"RRULE:{event.rrule}", dtstart=event.start).between(
+            first, last, inc=True
+        )
+        if o not in mine
+    ]
+    rule = vRecur.from_ical(event.rrule)
+    rule["UNTIL"] = last.replace(tzinfo=zone).astimezone(UTC)  # UTC, as RFC 5545 asks
+    vevent = Event()
+    vevent.add("uid", f"{event.schedule_id}-{event.number}-{person.id}@irctl")
+    vevent.add("dtstamp", stamp)
+    vevent.add("dtstart", first.replace(tzinfo=zone))
+    vevent.add("duration", event.length)
+    vevent.add("rrule", rule)
+    if others:
+        vevent.add("exdate", [o.replace(tzinfo=zone) for o in others])
+    label = schedule.name if event.name == schedule.name else f"{schedule.name}, {event.name}"
+    vevent.add("summary", f"On call: {person.name} ({label})")
+    services = ", ".join(services_paged_by(org).get(schedule.id, [])) or (
+        "no service pages this schedule"
+    )
+    vevent.add(
+        "description",
+        f"{person.name} is on call for {schedule.name}.\n"
+        f"Pages for: {services}.\n"
+        f"Hand-offs as in PagerDuty: RRULE:{event.rrule} in {event.zone}; overrides in this "
+        "calendar replace parts of these shifts.\n"
+        "Before the shift: check your PagerDuty notification rules and read "
+        "docs/incident-response-runbook.md.",
+    )
+    vevent.add("categories", ["on-call"])
+    _attend(vevent, person)
+    vevent.add("transp", "TRANSPARENT")
+    return vevent
+
+
+def _override_events(org: OrgConfig, shift_list: list[Shift], stamp: datetime) -> list[Event]:
+    found: dict[str, Event] = {}
+    for shift in (s for s in shift_list if s.rotation == OVERRIDE):
+        schedule = org.schedule(shift.schedule_id)
+        for override in org.overrides:
+            lo, hi = override_window(override, schedule.zone)
+            if override.schedule != schedule.id or override.person != shift.person_id:
+                continue
+            if not lo <= shift.start < hi:
+                continue
+            uid = f"override-{schedule.id}-{override.person}-{_stamp(lo)}@irctl"
+            if uid in found:
+                continue
+            zone = ZoneInfo(schedule.zone)
+            person = org.person(override.person)
+            vevent = Event()
+            vevent.add("uid", uid)
+            vevent.add("dtstamp", stamp)
+            vevent.add("dtstart", lo.astimezone(zone))
+            vevent.add("dtend", hi.astimezone(zone))
+            vevent.add("summary", f"Override: {person.name} covers {schedule.name}")
+            note = f" ({override.note})" if override.note else ""
+            vevent.add(
+                "description",
+                f"{person.name} is on call for {schedule.name} instead of the rotation{note}.",
+            )
+            vevent.add("categories", ["on-call", "override"])
+            _attend(vevent, person)
+            found[uid] = vevent
+    return list(found.values())
+
+
+def _time_off_events(org: OrgConfig, people: set[str], stamp: datetime) -> list[Event]:
+    zone = org.org.time_zone
+    out = []
+    for entry in (e for e in org.time_off if e.person in people):
+        lo, hi = to_utc(entry.start, zone), to_utc(entry.end, zone)
+        person = org.person(entry.person)
+        vevent = Event()
+        vevent.add("uid", f"timeoff-{entry.person}-{_stamp(lo)}@irctl")
+        vevent.add("dtstamp", stamp)
+        vevent.add("dtstart", lo.astimezone(ZoneInfo(zone)))
+        vevent.add("dtend", hi.astimezone(ZoneInfo(zone)))
+        vevent.add("summary", f"Time off: {person.name}")
+        if entry.note:
+            vevent.add("description", entry.note)
+        vevent.add("categories", ["time-off"])
+        vevent.add("transp", "OPAQUE")
+        out.append(vevent)
+    return out
 
 
 def build_calendar(
@@ -82,37 +204,32 @@ def build_calendar(
     drill_duration: timedelta = timedelta(minutes=90),
     name: str | None = None,
 ) -> Calendar:
+    shift_list = list(shift_list)
     people = {p.id: p for p in org.people}
-    schedules = {s.id: s for s in org.schedules}
-    paged = services_paged_by(org)
+    events = {s.id: rotation_events(s) for s in org.schedules}
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", name or f"{org.org.name} on-call")
+    turns: dict[tuple[str, int, str], set[datetime]] = defaultdict(set)
     for shift in shift_list:
-        person = people[shift.person_id]
-        schedule = schedules[shift.schedule_id]
-        event = Event()
-        event.add("uid", f"{shift.schedule_id}-{shift.person_id}-{_stamp(shift.start)}@irctl")
-        event.add("dtstamp", generated_at)
-        event.add("dtstart", shift.start)
-        event.add("dtend", shift.end)
-        event.add("summary", f"On call: {person.name} ({schedule.name})")
-        services = ", ".join(paged.get(schedule.id, [])) or "no service pages this schedule"
-        event.add(
-            "description",
-            f"{person.name} is on call for {schedule.name}.\n"
-            f"Pages for: {services}.\n"
-            "Before the shift: check your PagerDuty notification rules and read "
-            "docs/incident-response-runbook.md.",
+        if shift.rotation != OVERRIDE and shift.occurrence is not None:
+            turns[(shift.schedule_id, shift.event, shift.person_id)].add(shift.occurrence)
+    for (schedule_id, number, person_id), occurrences in sorted(turns.items()):
+        calendar.add_component(
+            _rotation_event(
+                org,
+                events[schedule_id][number],
+                people[person_id],
+                sorted(occurrences),
+                generated_at,
+            )
         )
-        event.add("categories", ["on-call"])
-        attendee = vCalAddress(f"mailto:{person.email}")
-        attendee.params["cn"] = vText(person.name)
-        event.add("attendee", attendee)
-        event.add("transp", "TRANSPARENT")
-        calendar.add_component(event)
+    for vevent in _override_events(org, shift_list, generated_at):
+        calendar.add_component(vevent)
+    for vevent in _time_off_events(org, {s.person_id for s in shift_list}, generated_at):
+        calendar.add_component(vevent)
     for start in drills:
         event = Event()
         event.add("uid", f"drill-{_stamp(start)}@irctl")
@@ -127,4 +244,5 @@ def build_calendar(
         )
         event.add("categories", ["drill"])
         calendar.add_component(event)
+    calendar.add_missing_timezones()
     return calendar

@@ -83,6 +83,8 @@ def intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
 
 def subtract(a: list[Interval], b: list[Interval]) -> list[Interval]:
     """The parts of merged list `a` outside merged list `b`."""
+    if not b:
+        return a
     out = []
     for lo, hi in a:
         inside = [(max(lo, x), min(hi, y)) for x, y in b if x < hi and y > lo]

@@ -7,11 +7,11 @@ encodings, rule delays) happens here, so the components only translate and wire.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from oncall.escalation import rules
-from oncall.rotation import ShiftEvent, iso_z, rotation_events
-from orgconfig.model import OrgConfig, Schedule, Service
+from oncall.rotation import ShiftEvent, iso_z, override_window, replaced, rotation_events, shifts
+from orgconfig.model import OrgConfig, Override, Schedule, Service
 
 EVENTS_V2_INTEGRATION = "events_api_v2_inbound_integration"
 
@@ -53,6 +53,26 @@ class ScheduleSpec:
 
 
 @dataclass(frozen=True)
+class OverrideShiftSpec:
+    """One v3 override shift: in rotation `rotation`, `overriding` replaces `overridden`."""
+
+    rotation: int  # index into the schedule's rotations
+    start_time: str  # UTC `Z`
+    end_time: str
+    overridden: str  # person ids
+    overriding: str
+
+
+@dataclass(frozen=True)
+class OverrideSpec:
+    """A config override as PagerDuty gets it: one resource, one or more override shifts."""
+
+    name: str  # resource name: stable while the entry is unchanged
+    schedule: str
+    shifts: tuple[OverrideShiftSpec, ...]
+
+
+@dataclass(frozen=True)
 class RuleSpec:
     delay_minutes: int
     targets: tuple[tuple[str, str], ...]  # ("schedule_reference" | "user_reference", config id)
@@ -89,6 +109,7 @@ class PagerDutyState:
     policies: tuple[PolicySpec, ...]
     services: tuple[ServiceSpec, ...]
     protect: bool = field(default=True)
+    overrides: tuple[OverrideSpec, ...] = ()
 
 
 def event_spec(event: ShiftEvent) -> EventSpec:
@@ -112,6 +133,25 @@ def schedule_spec(schedule: Schedule) -> ScheduleSpec:
     )
     return ScheduleSpec(
         schedule.id, schedule.name, schedule.description, schedule.zone, schedule.team, rotations
+    )
+
+
+def override_spec(org: OrgConfig, override: Override) -> OverrideSpec:
+    """The shifts an override replaces, from the same expansion `oncall show` uses."""
+    schedule = org.schedule(override.schedule)
+    lo, hi = override_window(override, schedule.zone)
+    replaced_shifts = replaced(shifts(schedule, lo, hi), override, schedule.zone)
+    starts = f"{lo.astimezone(UTC):%Y%m%dT%H%MZ}".lower()
+    return OverrideSpec(
+        name=f"{schedule.id}-override-{override.person}-{starts}",
+        schedule=schedule.id,
+        shifts=tuple(
+            OverrideShiftSpec(
+                s.rotation, iso_z(s.start), iso_z(s.end), s.person_id, override.person
+            )
+            for s in replaced_shifts
+            if s.person_id != override.person
+        ),
     )
 
 
@@ -157,4 +197,5 @@ def pagerduty_state(org: OrgConfig) -> PagerDutyState:
         ),
         services=tuple(service_spec(s) for s in org.services),
         protect=org.deployment.protect,
+        overrides=tuple(override_spec(org, o) for o in org.overrides),
     )

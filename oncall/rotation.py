@@ -19,15 +19,16 @@ layer; time off is judged by the coverage check (PagerDuty does not know about i
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulestr
 
-from orgconfig.model import DAYS_OF_WEEK, OrgConfig, Override, Restriction, Rotation, Schedule
+from orgconfig.model import DAYS_OF_WEEK, Override, Restriction, Rotation, Schedule
 
 RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 OVERRIDE = -1  # Shift.rotation of a shift that comes from an override
@@ -41,6 +42,7 @@ class Shift:
     schedule_id: str
     rotation: int = field(default=0, compare=False)  # index in all_rotations(), OVERRIDE
     occurrence: datetime | None = field(default=None, compare=False)  # local start, unclipped
+    event: int = field(default=0, compare=False)  # index in rotation_events(schedule)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class ShiftEvent:
     rrule: str  # e.g. "FREQ=WEEKLY;INTERVAL=2" (RFC 5545, without the "RRULE:" prefix)
     shifts_per_member: int
     members: tuple[str, ...]
+    number: int = 0  # index in rotation_events(schedule)
 
     def localize(self, naive: datetime) -> datetime:
         return naive.replace(tzinfo=ZoneInfo(self.zone))
@@ -135,7 +138,7 @@ def rotation_events(schedule: Schedule) -> list[ShiftEvent]:
                     members,
                 )
             )
-    return events
+    return [replace(e, number=n) for n, e in enumerate(events)]
 
 
 @cache
@@ -148,10 +151,15 @@ def _occurrences(rule: str, start: datetime, until: date) -> tuple[datetime, ...
 def event_shifts(event: ShiftEvent, start: datetime, end: datetime) -> list[Shift]:
     """The event's shifts overlapping [start, end) (UTC), clipped to it."""
     out = []
-    until = end.astimezone(ZoneInfo(event.zone)).date() + timedelta(days=2)
+    zone = ZoneInfo(event.zone)
+    until = end.astimezone(zone).date() + timedelta(days=2)
     occurrences = _occurrences(event.rrule, event.start, until)
     count = len(event.members) * event.shifts_per_member
-    for k, occurrence in enumerate(occurrences):
+    # Skip, by bisection, the occurrences that end a day or more before the window.
+    earliest = start.astimezone(zone).replace(tzinfo=None) - event.length - timedelta(days=1)
+    first = bisect_left(occurrences, earliest)
+    for k in range(first, len(occurrences)):
+        occurrence = occurrences[k]
         lo, hi = event.utc(occurrence), event.utc(occurrence + event.length)
         if lo >= end:
             break
@@ -166,6 +174,7 @@ def event_shifts(event: ShiftEvent, start: datetime, end: datetime) -> list[Shif
                 event.schedule_id,
                 event.rotation,
                 occurrence,
+                event.number,
             )
         )
     return out
@@ -191,44 +200,40 @@ def to_utc(moment: datetime, zone: str) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _subtract(shift_list: list[Shift], windows: list[tuple[datetime, datetime]]) -> list[Shift]:
-    out: list[Shift] = []
-    for shift in shift_list:
-        pieces = [(shift.start, shift.end)]
-        for lo, hi in windows:
-            pieces = [
-                part
-                for a, b in pieces
-                for part in ((a, min(b, lo)), (max(a, hi), b))
-                if part[0] < part[1]
-            ]
-        out.extend(
-            Shift(a, b, shift.person_id, shift.schedule_id, shift.rotation, shift.occurrence)
-            for a, b in pieces
-        )
-    return out
+def replaced(shift_list: list[Shift], override: Override, zone: str) -> list[Shift]:
+    """The parts of the shifts inside the override's window: what the override replaces."""
+    lo, hi = override_window(override, zone)
+    return [
+        replace(s, start=max(s.start, lo), end=min(s.end, hi))
+        for s in shift_list
+        if s.start < hi and s.end > lo
+    ]
+
+
+def _outside(shift: Shift, lo: datetime, hi: datetime) -> list[Shift]:
+    pieces = [(shift.start, min(shift.end, lo)), (max(shift.start, hi), shift.end)]
+    return [replace(shift, start=a, end=b) for a, b in pieces if a < b]
 
 
 def on_call(
     schedule: Schedule, overrides: Sequence[Override], start: datetime, end: datetime
 ) -> list[Shift]:
-    """Who the schedule has on call in [start, end) once overrides replace the rotations."""
-    base = shifts(schedule, start, end)
-    mine = [o for o in overrides if o.schedule == schedule.id]
-    if not mine:
-        return base
-    start, end = start.astimezone(UTC), end.astimezone(UTC)
-    windows = [override_window(o, schedule.zone) for o in mine]
-    covering = [
-        Shift(max(lo, start), min(hi, end), o.person, schedule.id, OVERRIDE)
-        for o, (lo, hi) in zip(mine, windows, strict=True)
-        if lo < end and hi > start
-    ]
-    return sorted(_subtract(base, windows) + covering)
+    """Who the schedule has on call in [start, end) once overrides replace the rotations.
 
-
-def org_on_call(org: OrgConfig, schedule: Schedule, start: datetime, end: datetime) -> list[Shift]:
-    return on_call(schedule, org.overrides, start, end)
+    Like a PagerDuty v3 override, an override replaces the member of each shift it overlaps
+    (later overrides win); where no rotation has anyone on call it adds nobody: coverage
+    gaps are closed with rotations, not overrides.
+    """
+    result = shifts(schedule, start, end)
+    for override in (o for o in overrides if o.schedule == schedule.id):
+        lo, hi = override_window(override, schedule.zone)
+        kept = [part for s in result for part in _outside(s, lo, hi)]
+        taken = [
+            Shift(s.start, s.end, override.person, schedule.id, OVERRIDE)
+            for s in replaced(result, override, schedule.zone)
+        ]
+        result = sorted(kept + taken)
+    return result
 
 
 def on_call_at(
@@ -240,8 +245,3 @@ def on_call_at(
 
 def iso_z(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def iso_local(event: ShiftEvent, naive: datetime) -> str:
-    """A local wall-clock time with its UTC offset, e.g. 2026-01-05T09:00:00+01:00."""
-    return event.localize(naive).isoformat(timespec="seconds")

@@ -46,6 +46,7 @@ from starlette.routing import Route
 
 from learning.incidents import parse_time as parse_ts
 from sandbox.pagerduty_account import Account, AccountError, account_from_yaml, account_routes
+from sandbox.schedule_overrides import OverrideError, ScheduleOverrides
 from sandbox.servers import ThreadedServer
 
 # Documented PagerDuty limits (Events API v2 and REST API v2 references).
@@ -293,6 +294,7 @@ class FakePagerDuty:
         self.api_tokens: set[str] | None = set(api_tokens) if api_tokens is not None else None
         self._faults: dict[str, list[FaultPlan]] = {"events": [], "rest": []}
         self._rate_windows: dict[str, tuple[float, int]] = {}
+        self.schedule_overrides = ScheduleOverrides()  # issue 11: v3 schedule overrides
         for user in users:
             self.users[user.id] = user
         for service in services:
@@ -1126,6 +1128,8 @@ class _RestGuard:
             body, status = await handler(request)
         except (FakeError, AccountError) as exc:
             return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
+        if status == 204:  # No Content (issue 11: override deletes)
+            return Response(status_code=204, headers=headers)
         return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -1399,6 +1403,53 @@ def create_app(fake: FakePagerDuty, *, tick_seconds: float = 0.2) -> Starlette:
         fake.tick()
         return HTMLResponse(render_inbox(fake))
 
+    # --- issue 11: overrides of shift-based (v3) schedules (sandbox/schedule_overrides.py) ---
+    def override_call(action: Any) -> Any:
+        async def handler(request: Request) -> tuple[dict[str, Any] | None, int]:
+            try:
+                return await action(request, _base_url(request))
+            except OverrideError as exc:
+                return exc.body(), exc.status
+
+        return rest(handler)
+
+    async def create_overrides(request: Request, base: str) -> tuple[dict[str, Any], int]:
+        try:
+            body = await request.json()
+        except ValueError:
+            raise OverrideError(400, "the body must be JSON") from None
+        created = fake.schedule_overrides.create(request.path_params["id"], body, set(fake.users))
+        return {"overrides": [o.to_json(base) for o in created]}, 201
+
+    async def list_overrides(request: Request, base: str) -> tuple[dict[str, Any], int]:
+        params = request.query_params
+        try:
+            since, until = parse_ts(params["since"]), parse_ts(params["until"])
+        except (KeyError, ValueError):
+            raise OverrideError(400, "since and until are required ISO 8601 date-times") from None
+        found = fake.schedule_overrides.list(request.path_params["id"], since, until)
+        return _paginate(request, [o.to_json(base) for o in found], "overrides"), 200
+
+    async def show_override(request: Request, base: str) -> tuple[dict[str, Any], int]:
+        found = fake.schedule_overrides.get(request.path_params["id"], request.path_params["oid"])
+        return {"override": found.to_json(base)}, 200
+
+    async def delete_override(request: Request, base: str) -> tuple[None, int]:
+        fake.schedule_overrides.delete(request.path_params["id"], request.path_params["oid"])
+        return None, 204
+
+    override_routes = [
+        Route("/v3/schedules/{id}/overrides", override_call(create_overrides), methods=["POST"]),
+        Route("/v3/schedules/{id}/overrides", override_call(list_overrides), methods=["GET"]),
+        Route("/v3/schedules/{id}/overrides/{oid}", override_call(show_override), methods=["GET"]),
+        Route(
+            "/v3/schedules/{id}/overrides/{oid}",
+            override_call(delete_override),
+            methods=["DELETE"],
+        ),
+    ]
+    # --- end of issue 11 block ---
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async def ticker() -> None:
@@ -1439,6 +1490,7 @@ def create_app(fake: FakePagerDuty, *, tick_seconds: float = 0.2) -> Starlette:
         Route("/_fake/services", fake_services, methods=["POST"]),
         Route("/_fake/tick", fake_tick, methods=["POST"]),
         Route("/_fake/reset", fake_reset, methods=["POST"]),
+        *override_routes,  # issue 11
     ]
     return Starlette(routes=routes, lifespan=lifespan)
 

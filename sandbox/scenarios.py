@@ -122,7 +122,7 @@ def burst(org: OrgConfig, sc: Scenario) -> float | None:
 def _who(org: OrgConfig, kind: str, ref: str) -> str:
     if kind == "person":
         return f"{org.person(ref).name} ({ref})"
-    now = on_call_at(org.schedule(ref), datetime.now(UTC))
+    now = on_call_at(org.schedule(ref), datetime.now(UTC), org.overrides)
     return f"schedule {ref} (on call now: {org.person(now).name if now else 'nobody'})"
 
 

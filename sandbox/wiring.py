@@ -85,7 +85,8 @@ def pagerduty_data(
         for rule in rules(org.policy(service.escalation_policy)):
             targets = []
             for kind, ref in rule.targets:
-                person = on_call_at(org.schedule(ref), now) if kind == "schedule" else ref
+                schedule = org.schedule(ref) if kind == "schedule" else None
+                person = on_call_at(schedule, now, org.overrides) if schedule else ref
                 if person is not None:
                     targets.append(org.person(person).name)
             tiers.append({"delay_minutes": rule.delay_minutes, "targets": targets})

@@ -112,3 +112,36 @@ def test_components_follow_the_naming_contract(plan: Plan) -> None:
     assert ("incident-response:index:IncidentResponse", "modulo") in components
     assert ("incident-response:oncall:Schedule", "platform-primary") in components
     assert ("incident-response:oncall:PagedService", "payments") in components
+
+
+def test_follow_the_sun_renders_one_rotation_per_region(prod_data, write_config) -> None:
+    prod_data["schedules"][0] = {
+        "id": "platform-primary",
+        "name": "Platform primary",
+        "team": "platform",
+        "time_zone": "UTC",
+        "follow_the_sun": {
+            "first_handoff": "2027-01-04",
+            "regions": [
+                {"name": "APAC", "participants": ["alex-rivera"], "start_time": "00:00",
+                 "end_time": "08:00"},
+                {"name": "EMEA", "participants": ["sam-okafor"], "start_time": "08:00",
+                 "end_time": "16:00"},
+                {"name": "AMER", "participants": ["priya-shah"], "start_time": "16:00",
+                 "end_time": "00:00"},
+            ],
+        },
+    }  # fmt: skip
+    schedule = one(
+        record_program("prod", write_config(prod_data)), f"{PD}schedulev2:Schedulev2",
+        "platform-primary",
+    )  # fmt: skip
+    events = [e for r in schedule.inputs["rotations"] for e in r["events"]]
+    assert [(e["name"], e["startTime"], e["endTime"]) for e in events] == [
+        ("APAC", "2027-01-04T00:00:00Z", "2027-01-04T08:00:00Z"),
+        ("EMEA", "2027-01-04T08:00:00Z", "2027-01-04T16:00:00Z"),
+        ("AMER", "2027-01-04T16:00:00Z", "2027-01-05T00:00:00Z"),
+    ]
+    assert {tuple(e["recurrences"]) for e in events} == {("RRULE:FREQ=DAILY",)}
+    # one-week turns of daily shifts: each member keeps 7 consecutive shifts
+    assert {e["assignmentStrategies"][0]["shiftsPerMember"] for e in events} == {7}

@@ -290,3 +290,35 @@ def test_turns_cover_the_window_in_rotation_order(
         assert people.index(after.person_id) == (people.index(before.person_id) + 1) % count
     # wall-clock turns: at most an hour longer than nominal across a DST change
     assert all(s.end - s.start <= timedelta(hours=turn_hours + 1) for s in found)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    count=st.integers(min_value=1, max_value=4),
+    turn_minutes=st.integers(min_value=60, max_value=60 * 24 * 30),
+    offset_minutes=st.integers(min_value=0, max_value=60 * 24 * 500),
+)
+def test_original_rotation_form_gives_the_same_turns_as_before_in_utc(
+    count: int, turn_minutes: int, offset_minutes: int
+) -> None:
+    """Existing files are a contract: in a zone without DST the engine picks exactly the
+    person the layer formula did, participant floor((t - first hand-off) / turn) mod n."""
+    people = [f"p{i}" for i in range(count)]
+    schedule = make_schedule(people, timedelta(minutes=turn_minutes))
+    origin = utc(2026, 1, 5, 9)
+    moment = origin + timedelta(minutes=offset_minutes, seconds=30)
+    expected = people[int((moment - origin) / timedelta(minutes=turn_minutes)) % count]
+    assert on_call_at(schedule, moment) == expected
+
+
+def test_an_override_where_nobody_is_on_call_adds_nobody() -> None:
+    schedule = make_schedule(
+        ["a"],
+        timedelta(weeks=1),
+        restrictions=[Restriction(type="daily", start_time="09:00", duration="8h")],
+    )
+    night = Override.model_validate(
+        {"schedule": "s", "person": "c", "from": "2026-01-06 15:00", "to": "2026-01-07 03:00"}
+    )
+    found = on_call(schedule, [night], utc(2026, 1, 6), utc(2026, 1, 7))
+    assert [(s.start.hour, s.end.hour, s.person_id) for s in found] == [(9, 15, "a"), (15, 17, "c")]

@@ -1,0 +1,38 @@
+"""`irctl oncall show`: hand-offs in the schedule's local time, the same in July and January."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import PROD, ROOT
+
+
+def show(at: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "irctl", "oncall", "show", "--config", str(PROD), "--at", at],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+    assert result.returncode == 0, result.stderr
+    return " ".join(result.stdout.split())
+
+
+@pytest.mark.parametrize(
+    ("week", "local", "utc", "handover"),
+    [
+        # Two-week turns from Mon 2026-01-05 09:00 Berlin: both Mondays are hand-off days.
+        ("2027-07-05", "Mon 05 Jul 09:00 Europe/Berlin", "07:00 UTC", "Alex Rivera │ Sam Okafor"),
+        ("2027-01-04", "Mon 04 Jan 09:00 Europe/Berlin", "08:00 UTC", "Sam Okafor │ Alex Rivera"),
+    ],
+)
+def test_berlin_handoff_is_0900_local_in_summer_and_winter(
+    week: str, local: str, utc: str, handover: str
+) -> None:
+    output = show(week)
+    assert f"│ Platform primary │ {local} │ {utc} │ {handover} │" in output
