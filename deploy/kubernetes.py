@@ -564,4 +564,104 @@ def toolbox_manifests(
                 },
             },
         },
+        *drift_cronjob_manifests(settings, version),  # issue 13
     ]
+
+
+# --------------------------------------------------------------------------- issue 13: drift
+
+DRIFT_CRONJOB = f"{TOOLBOX}-drift"
+PAGERDUTY_API_URL = "https://api.pagerduty.com"
+
+
+def drift_cronjob_manifests(settings: DeploySettings, version: str) -> list[Manifest]:
+    """The optional daily `irctl drift` CronJob (stack setting `driftSchedule`, off when empty).
+
+    Its result reaches Prometheus without anything new to run: `irctl drift` exits 3 on drift
+    (2 when PagerDuty cannot be read), the Job fails, and kube-state-metrics (part of
+    kube-prometheus) exports `kube_cronjob_status_last_schedule_time` and
+    `kube_cronjob_status_last_successful_time` for the CronJob; the `PagerDutyDrift` warning
+    in docs/adopt.md fires while the last scheduled run has not succeeded. The differences
+    themselves are in the Job's log (`kubectl logs job/...`).
+    """
+    if not settings.drift_schedule:
+        return []
+    pod_security, container_security = _restricted_security()
+    lbl = labels(DRIFT_CRONJOB, "drift", version)
+    container = {
+        "name": "drift",
+        "image": f"{settings.irctl_image}:{settings.irctl_tag}",
+        "imagePullPolicy": "IfNotPresent",
+        "command": [
+            "irctl", "drift", "--stack", settings.stack, "--api-url", PAGERDUTY_API_URL,
+            "--token-env", "PAGERDUTY_API_KEY", "--format", "text",
+        ],
+        "env": [
+            _secret_env("PAGERDUTY_API_KEY", PAGERDUTY_SECRET, "api-key"),
+            {"name": "HOME", "value": "/tmp"},
+        ],
+        "resources": {
+            "requests": {"cpu": "10m", "memory": "64Mi"},
+            "limits": {"cpu": "500m", "memory": "256Mi"},
+        },
+        "securityContext": container_security,
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+    }  # fmt: skip
+    return [
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": _meta(DRIFT_CRONJOB, settings.namespace, lbl),
+            "spec": {
+                "schedule": settings.drift_schedule,
+                "concurrencyPolicy": "Forbid",
+                "startingDeadlineSeconds": 3600,
+                "successfulJobsHistoryLimit": 1,
+                "failedJobsHistoryLimit": 3,
+                "jobTemplate": {
+                    "metadata": {"labels": lbl},
+                    "spec": {
+                        # Drift is an answer, not a crash: retrying would only repeat it.
+                        "backoffLimit": 0,
+                        "activeDeadlineSeconds": 600,
+                        "template": {
+                            "metadata": {"labels": lbl},
+                            "spec": {
+                                "restartPolicy": "Never",
+                                "automountServiceAccountToken": False,
+                                "securityContext": pod_security,
+                                "containers": [container],
+                                "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+                            },
+                        },
+                    },
+                },
+            },
+        }
+    ]
+
+
+def drift_alert_rule(namespace: str, runbook_base_url: str) -> dict[str, Any]:
+    """The `PagerDutyDrift` warning over kube-state-metrics' CronJob series: the last
+    scheduled drift check has not succeeded (drift found, or PagerDuty could not be read).
+    Meant for the alerting PrometheusRule when `driftSchedule` is set (docs/adopt.md)."""
+    selector = f'namespace="{namespace}", cronjob="{DRIFT_CRONJOB}"'
+    return {
+        "alert": "PagerDutyDrift",
+        "expr": (
+            f"kube_cronjob_status_last_schedule_time{{{selector}}}\n"
+            f"  > kube_cronjob_status_last_successful_time{{{selector}}}"
+        ),
+        # A run takes seconds; 30 minutes leaves room for a slow API without flapping.
+        "for": "30m",
+        "labels": {"severity": "warning", "service": "pagerduty"},
+        "annotations": {
+            "summary": "PagerDuty differs from Git, or the drift check cannot read PagerDuty.",
+            "description": (
+                "The last run of CronJob {{ $labels.namespace }}/{{ $labels.cronjob }} did not "
+                "succeed: `kubectl logs -n {{ $labels.namespace }} job/<latest "
+                f"{DRIFT_CRONJOB} job>` lists every difference in words."
+            ),
+            "runbook_url": f"{runbook_base_url}PagerDutyDrift.md",
+        },
+    }

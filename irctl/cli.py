@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from irctl import alerting, oncall_cmd
+from irctl import alerting, drift_cmd, import_cmd, oncall_cmd  # issue 13
 from irctl import diff as diff_cmd  # issue 5
 from irctl import learning as learning_cmd  # issue 14
 from irctl import status as status_cmd  # issue 4
@@ -41,6 +41,8 @@ app.command("page-test")(alerting.page_test)  # issue 3
 sandbox_cli.register(app)  # issue 6: sandbox, drill
 app.command("validate")(validate_cmd.validate_command)  # issue 5
 app.command("diff")(diff_cmd.diff_command)  # issue 5
+app.add_typer(import_cmd.app, name="import")  # issue 13
+app.command("drift")(drift_cmd.drift_command)  # issue 13
 
 
 @app.command()

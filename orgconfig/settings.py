@@ -69,6 +69,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("monitoringNamespace", "monitoring", "namespace of Prometheus and Alertmanager"),
     Setting("pageTestService", "page-test", "the service the daily page test pages"),
     Setting("pageTestSchedule", "0 10 * * *", "cron schedule of the daily page test"),
+    Setting("driftSchedule", "", "cron schedule of the `irctl drift` CronJob in the toolbox; empty = off"),
 )
 
 SECRETS: tuple[SecretSetting, ...] = (
@@ -158,6 +159,7 @@ class DeploySettings:
     monitoring_namespace: str = DEFAULTS["monitoringNamespace"]
     page_test_service: str = DEFAULTS["pageTestService"]
     page_test_schedule: str = DEFAULTS["pageTestSchedule"]
+    drift_schedule: str = DEFAULTS["driftSchedule"]
 
     @classmethod
     def from_values(cls, stack: str, values: Mapping[str, str]) -> DeploySettings:

@@ -45,6 +45,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from learning.incidents import parse_time as parse_ts
+from sandbox.pagerduty_account import Account, AccountError, account_from_yaml, account_routes
 from sandbox.schedule_overrides import OverrideError, ScheduleOverrides
 from sandbox.servers import ThreadedServer
 
@@ -274,8 +275,12 @@ class FakePagerDuty:
         api_tokens: Iterable[str] | None = None,
         clock: Clock | None = None,
         rate_limit_per_minute: int = REST_RATE_LIMIT_PER_MINUTE,
+        account: Account | None = None,
     ) -> None:
         self.clock = clock or Clock()
+        # An adopted account's configuration (issue 13): when set, its users, teams,
+        # schedules, policies and services answer the REST list/get endpoints.
+        self.account = account
         self.rate_limit_per_minute = rate_limit_per_minute
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
@@ -1121,7 +1126,7 @@ class _RestGuard:
         self.fake.tick()
         try:
             body, status = await handler(request)
-        except FakeError as exc:
+        except (FakeError, AccountError) as exc:
             return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
         if status == 204:  # No Content (issue 11: override deletes)
             return Response(status_code=204, headers=headers)
@@ -1460,7 +1465,11 @@ def create_app(fake: FakePagerDuty, *, tick_seconds: float = 0.2) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+    # Issue 13: an account's configuration endpoints come first, so they answer /users and
+    # /services when an account is loaded.
+    configured = account_routes(fake.account, rest, _paginate) if fake.account else []
     routes = [
+        *configured,
         Route("/", inbox),
         Route("/v2/enqueue", enqueue, methods=["POST"]),
         Route("/incidents", rest(list_incidents), methods=["GET"]),
@@ -1568,11 +1577,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8094)
     parser.add_argument("--config", type=Path, help="JSON file: services, users, api_tokens")
     parser.add_argument("--clock-speed", type=float, help="1 = real time, 60 = a minute a second")
+    parser.add_argument(
+        "--account", type=Path, help="YAML account to serve (tests/adopt/accounts/*.yaml)"
+    )
     args = parser.parse_args(argv)
     data = json.loads(args.config.read_text()) if args.config else {}
     if args.clock_speed is not None:
         data["clock_speed"] = args.clock_speed
     fake = fake_from_config(data)
+    if args.account is not None:  # issue 13: an account to import or check for drift
+        fake.account = account_from_yaml(args.account)
     print(f"local PagerDuty on http://{args.host}:{args.port}/ (inbox at /)", flush=True)
     uvicorn.run(create_app(fake), host=args.host, port=args.port, log_level="warning")
 

@@ -21,6 +21,8 @@ from typer.testing import CliRunner
 
 from irctl.learning import calendar_command
 from learning.oncall_calendar import DrillCadence, drill_starts
+from oncall.rotation import OVERRIDE, on_call
+from orgconfig.load import load_config
 
 ORG = """
 org: {name: Example, time_zone: Europe/Berlin}
@@ -185,3 +187,23 @@ def test_bad_cadence_is_refused(tmp_path: Path) -> None:
     code, output = run(tmp_path, "--drill-every", "0")
     assert code == 2
     assert "drill cadence must be 1..12 months" in output
+
+
+def test_calendar_and_engine_agree_on_every_turn_for_a_year(tmp_path: Path) -> None:
+    """Each member's recurring event, expanded as a calendar client does, gives exactly the
+    turns the schedule engine (and so PagerDuty's event) assigns them."""
+    code, output = run(tmp_path, "--since", "2027-01-01", "--days", "365")
+    assert code == 0, output
+    org = load_config(tmp_path / "org.yaml")
+    start = datetime(2027, 1, 1, tzinfo=BERLIN)
+    end = start + timedelta(days=365)
+    everyone = vevents(tmp_path / "cal" / "oncall.ics")
+    for schedule in org.schedules:
+        engine: dict[str, set[datetime]] = {}
+        for shift in on_call(schedule, org.overrides, start, end):
+            if shift.rotation != OVERRIDE and shift.occurrence is not None:
+                local = shift.occurrence.replace(tzinfo=BERLIN)
+                engine.setdefault(shift.person_id, set()).add(local)
+        for person, turns in engine.items():
+            calendar_turns = set(expand(everyone[f"{schedule.id}-0-{person}@irctl"]))
+            assert calendar_turns == turns, (schedule.id, person)

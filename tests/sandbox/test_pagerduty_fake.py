@@ -509,3 +509,32 @@ def test_app_can_be_mounted_without_the_thread_runner() -> None:
         )  # fmt: skip
     assert answer.status_code == 202
     assert len(answer.json()["dedup_key"]) == 32
+
+
+def test_an_adopted_account_answers_configuration_while_events_still_page() -> None:
+    """Issue 13: with an account loaded, /users and /services answer from it, and the
+    Events API and incidents keep working for the engine's services."""
+    from sandbox.pagerduty_account import account_from_data
+
+    fake = make_fake()
+    fake.account = account_from_data(
+        {
+            "users": [{"id": "PU1", "name": "Ann Berg", "email": "ann@x.example"}],
+            "escalation_policies": [
+                {"id": "PP1", "name": "Ops", "rules": [
+                    {"escalation_delay_in_minutes": 5,
+                     "targets": [{"type": "user_reference", "id": "PU1"}]}
+                ]}
+            ],
+            "services": [{"id": "PV1", "name": "Api", "escalation_policy": "PP1"}],
+        }
+    )  # fmt: skip
+    with FakePagerDutyServer(fake) as server:
+        auth = {"Authorization": f"Token token={TOKEN}"}
+        users = HTTP.get(f"{server.url}/users", headers=auth).json()["users"]
+        assert [(u["id"], u["email"]) for u in users] == [("PU1", "ann@x.example")]
+        service = HTTP.get(f"{server.url}/services/PV1", headers=auth).json()["service"]
+        assert service["escalation_policy"]["id"] == "PP1"
+        assert trigger(server.url).status_code == 202
+        incidents = HTTP.get(f"{server.url}/incidents", headers=auth).json()["incidents"]
+        assert [i["service"]["id"] for i in incidents] == ["checkout"]

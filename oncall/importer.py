@@ -1,0 +1,639 @@
+"""Turn a live PagerDuty account (a `Snapshot` in PagerDuty's JSON shapes) into this
+project's org config, listing by name everything the config cannot express.
+
+Pure: no I/O, no pulumi. Decisions worth knowing:
+
+* People are matched by email; a person's config `role` is their PagerDuty job title.
+* Escalation rules keep PagerDuty's order exactly (never sorted by id or name): per-rule
+  delays d1..dn become cumulative `after` times 0, d1, d1+d2, ... and the last delay becomes
+  `loop_after`; `num_loops` becomes `repeat` (see oncall/escalation.py for the forward way).
+* A layer's `rotation_virtual_start`, read in the schedule's time zone, gives `first_handoff`
+  and `handoff_time`; restrictions are kept with their days and times.
+* A legacy layer takes precedence over the layers below it; the config's rotations render
+  as a shift-based schedule whose rotations are all on call at once. Layers that are never
+  on call at the same time become one rotation each (precedence changes nothing then);
+  otherwise the schedule keeps its bottom layer ("Layer 1") and every other layer is listed
+  in the report (and in `irctl drift`). Nothing is dropped without a report line.
+* Overrides in the window read (the coming year) become `overrides:` entries.
+* Ids come from names (`Platform primary` -> `platform-primary`), unique by a numeric suffix
+  in PagerDuty-id order, so the same account always yields the same ids. Given the org config
+  from Git (`hints`), objects with the same email or name keep their Git ids (drift needs it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from oncall.live import Snapshot
+from orgconfig.model import DAYS_OF_WEEK, TIMEOUT_LIMITS, OrgConfig, Rotation
+from orgconfig.units import format_duration, parse_duration
+
+Json = dict[str, Any]
+EVENTS_V2 = "events_api_v2_inbound_integration"
+TARGET_KINDS = {
+    "schedule_reference": "schedule",
+    "schedule": "schedule",
+    "user_reference": "person",
+    "user": "person",
+}
+RESTRICTION_TYPES = {"daily_restriction": "daily", "weekly_restriction": "weekly"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something in the account the config cannot say (or says differently)."""
+
+    subject: str  # "schedule Platform primary"
+    message: str
+    # When the next `pulumi up` would undo it: (drift area, config id, sentence for drift).
+    drift: tuple[str, str, str] | None = None
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    config: Json  # the org config, ready for yaml.safe_dump
+    unsupported: list[Finding] = field(default_factory=list)
+    notes: list[Finding] = field(default_factory=list)
+    # (pulumi type, pulumi resource name) -> PagerDuty import id
+    import_ids: dict[tuple[str, str], str] = field(default_factory=dict)
+    pagerduty_ids: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, id) -> PD id
+
+
+def slug(name: str, fallback: str) -> str:
+    """A readable config id from a display name (see orgconfig.model.ID_PATTERN)."""
+    text = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60].strip("-")
+    if not text or not text[0].isalpha():
+        text = f"{fallback}-{text}" if text else fallback
+    return text
+
+
+class _Ids:
+    """Config ids per kind: Git's id for a known key, else a unique slug of the name."""
+
+    def __init__(self) -> None:
+        self.taken: dict[str, set[str]] = {}
+        self.by_pd: dict[tuple[str, str], str] = {}
+
+    def assign(self, kind: str, pd_id: str, name: str, preferred: str | None) -> str:
+        taken = self.taken.setdefault(kind, set())
+        base = preferred if preferred and preferred not in taken else slug(name, kind)
+        candidate, n = base, 2
+        while candidate in taken:
+            candidate = f"{base}-{n}"
+            n += 1
+        taken.add(candidate)
+        self.by_pd[(kind, pd_id)] = candidate
+        return candidate
+
+    def get(self, kind: str, pd_id: str) -> str | None:
+        return self.by_pd.get((kind, pd_id))
+
+
+def _hint_ids(hints: OrgConfig | None) -> dict[str, dict[str, str]]:
+    if hints is None:
+        return {}
+    return {
+        "person": {p.email.lower(): p.id for p in hints.people},
+        "team": {t.name: t.id for t in hints.teams},
+        "schedule": {s.name: s.id for s in hints.schedules},
+        "escalation_policy": {p.name: p.id for p in hints.escalation_policies},
+        "service": {s.name: s.id for s in hints.services},
+    }
+
+
+def _sorted(items: Iterable[Json]) -> list[Json]:
+    return sorted(items, key=lambda item: str(item["id"]))
+
+
+def _local(moment: str, zone: str) -> datetime:
+    return datetime.fromisoformat(moment.replace("Z", "+00:00")).astimezone(ZoneInfo(zone))
+
+
+def _duration(seconds: int | float) -> str:
+    return format_duration(timedelta(seconds=int(seconds)))
+
+
+class _Importer:
+    def __init__(self, snap: Snapshot, hints: OrgConfig | None, now: datetime) -> None:
+        self.snap = snap
+        self.now = now
+        self.hints = _hint_ids(hints)
+        self.ids = _Ids()
+        self.result = ImportResult(config={})
+        self.result_overrides: list[Json] = []
+
+    def unsupported(
+        self, subject: str, message: str, drift: tuple[str, str, str] | None = None
+    ) -> None:
+        self.result.unsupported.append(Finding(subject, message, drift))
+
+    def note(self, subject: str, message: str) -> None:
+        self.result.notes.append(Finding(subject, message))
+
+    def import_id(self, pulumi_type: str, name: str, pd_id: str) -> None:
+        self.result.import_ids[(f"pagerduty:index/{pulumi_type}", name)] = pd_id
+
+    def assign(self, kind: str, obj: Json, key: str) -> str:
+        config_id = self.ids.assign(kind, obj["id"], obj["name"], self.hints.get(kind, {}).get(key))
+        self.result.pagerduty_ids[(kind, config_id)] = obj["id"]
+        return config_id
+
+    # ------------------------------------------------------------------ people and teams
+
+    def people(self) -> list[Json]:
+        out = []
+        for user in _sorted(self.snap.users):
+            pid = self.assign("person", user, str(user["email"]).lower())
+            role = (user.get("job_title") or "").strip()
+            if not role:
+                role = "Responder"
+                self.note(
+                    f"person {user['name']}",
+                    "has no job title in PagerDuty; role set to 'Responder'",
+                )
+            out.append({"id": pid, "name": user["name"], "email": user["email"], "role": role})
+        return out
+
+    def teams(self) -> list[Json]:
+        out = []
+        for team in _sorted(self.snap.teams):
+            tid = self.assign("team", team, team["name"])
+            members = []
+            for member in self.snap.members.get(team["id"], []):
+                person = self.ids.get("person", member["user"]["id"])
+                if person is None:
+                    self.unsupported(
+                        f"team {team['name']}",
+                        f"member {member['user'].get('summary')} is not a known user",
+                    )
+                    continue
+                members.append({"person": person, "role": member.get("role", "responder")})
+                self.import_id(
+                    "teamMembership:TeamMembership",
+                    f"{tid}-{person}",
+                    f"{member['user']['id']}:{team['id']}",
+                )
+            entry = self.head(tid, team, None)
+            entry["members"] = members
+            out.append(entry)
+            self.import_id("team:Team", tid, team["id"])
+        return out
+
+    def head(self, config_id: str, obj: Json, subject: str | None) -> Json:
+        """The fields every config object starts with: id, name, description, team."""
+        entry: Json = {"id": config_id, "name": obj["name"]}
+        if obj.get("description"):
+            entry["description"] = obj["description"]
+        if subject is not None and (team := self.team_of(subject, obj.get("teams", []))):
+            entry["team"] = team
+        return entry
+
+    def team_of(self, subject: str, teams: list[Json]) -> str | None:
+        known = [self.ids.get("team", t["id"]) for t in teams]
+        found = [t for t in known if t]
+        if len(teams) > len(found):
+            self.unsupported(
+                subject, "belongs to a team outside the import (--team); team left out"
+            )
+        if len(found) > 1:
+            self.unsupported(
+                subject, f"belongs to {len(found)} teams; the config keeps one: {found[0]}"
+            )
+        return found[0] if found else None
+
+    # ------------------------------------------------------------------ schedules
+
+    def restriction(self, subject: str, raw: Json) -> Json | None:
+        kind = RESTRICTION_TYPES.get(raw.get("type", ""))
+        if kind is None:
+            self.unsupported(subject, f"restriction type {raw.get('type')!r} is not supported")
+            return None
+        hh, mm, ss = (int(x) for x in str(raw["start_time_of_day"]).split(":"))
+        if ss:
+            self.unsupported(
+                subject,
+                f"restriction starts at {raw['start_time_of_day']}; the config has whole "
+                "minutes: seconds dropped",
+            )
+        out: Json = {"type": kind}
+        if kind == "weekly":
+            out["start_day"] = DAYS_OF_WEEK[int(raw["start_day_of_week"]) - 1]
+        out["start_time"] = f"{hh:02d}:{mm:02d}"
+        out["duration"] = _duration(raw["duration_seconds"])
+        return out
+
+    def active_layers(self, schedule: Json, subject: str) -> list[Json]:
+        layers = []
+        # The API lists the top layer first; the config's single rotation is the bottom one.
+        for layer in reversed(schedule.get("schedule_layers", [])):
+            end = layer.get("end")
+            if end and datetime.fromisoformat(end.replace("Z", "+00:00")) <= self.now:
+                self.note(subject, f"layer {layer.get('name')!r} ended {end}; not imported")
+                continue
+            if end:
+                self.unsupported(
+                    subject,
+                    f"layer {layer.get('name')!r} ends {end}; the config cannot end a "
+                    "rotation: imported without its end",
+                )
+            layers.append(layer)
+        return layers
+
+    def schedules(self) -> list[Json]:
+        out = []
+        for schedule in _sorted(self.snap.schedules):
+            subject = f"schedule {schedule['name']}"
+            layers = self.active_layers(schedule, subject)
+            if not layers:
+                self.unsupported(subject, "has no active layer; not imported")
+                continue
+            sid = self.assign("schedule", schedule, schedule["name"])
+            zone = schedule["time_zone"]
+            entry = self.head(sid, schedule, subject)
+            entry["time_zone"] = zone
+            rotations = [self.rotation(layer, zone, subject) for layer in layers]
+            if len(layers) > 1 and _layers_never_overlap(rotations) and _valid(rotations):
+                # At most one layer is on call at any time, so PagerDuty's precedence between
+                # layers changes nothing: every layer becomes a rotation.
+                entry["rotations"] = [
+                    {"name": layer.get("name", layer["id"]), **rotation}
+                    for layer, rotation in zip(layers, rotations, strict=True)
+                ]
+            else:
+                bottom = rotations[0]
+                entry["rotation"] = {k: v for k, v in bottom.items() if k != "restrictions"}
+                if bottom.get("restrictions"):
+                    entry["restrictions"] = bottom["restrictions"]
+                for extra in layers[1:]:
+                    self.unsupported(
+                        subject,
+                        f"layer {extra.get('name')!r} ({_who(extra)}, turns of "
+                        f"{_duration(extra['rotation_turn_length_seconds'])}) not imported: it "
+                        "overlaps the layers below it, which it overrides in PagerDuty, while "
+                        "the config's rotations (shift-based schedules) are all on call at "
+                        "once, so carrying it over would change who is paged",
+                        (
+                            "Schedules",
+                            sid,
+                            f"{schedule['name']}: layer {extra.get('name')!r} ({_who(extra)}) "
+                            "exists only in PagerDuty",
+                        ),
+                    )
+            out.append(entry)
+            self.note(
+                subject,
+                "is a legacy (layered) schedule; the program declares shift-based schedules "
+                "(Schedulev2), so the first `pulumi up` creates a new one and points the "
+                "escalation policies at it: delete the legacy schedule afterwards",
+            )
+            self.overrides(schedule, sid, subject)
+        for schedule in _sorted(self.snap.v3_schedules):
+            self.unsupported(
+                f"schedule {schedule['name']}",
+                "is a shift-based (v3) schedule; importing v3 rotations is not built yet: "
+                "not imported",
+            )
+        return out
+
+    def rotation(self, layer: Json, zone: str, subject: str) -> Json:
+        """One layer as a config rotation (participants, turn, hand-off, restrictions)."""
+        virtual_start = _local(layer["rotation_virtual_start"], zone)
+        if virtual_start.second:
+            self.unsupported(subject, "hand-off has seconds; rounded down to the minute")
+        participants = []
+        for layer_user in layer["users"]:
+            person = self.ids.get("person", layer_user["user"]["id"])
+            if person is None:
+                self.unsupported(
+                    subject,
+                    f"layer user {layer_user['user'].get('summary')} is not a known user; left out",
+                )
+                continue
+            participants.append(person)
+        out: Json = {
+            "participants": participants,
+            "turn": _duration(layer["rotation_turn_length_seconds"]),
+            "first_handoff": virtual_start.date().isoformat(),
+            "handoff_time": virtual_start.strftime("%H:%M"),
+        }
+        restrictions = [
+            r
+            for raw in layer.get("restrictions") or []
+            if (r := self.restriction(subject, raw)) is not None
+        ]
+        if restrictions:
+            out["restrictions"] = restrictions
+        return out
+
+    def overrides(self, schedule: Json, sid: str, subject: str) -> None:
+        for override in self.snap.overrides.get(schedule["id"], []):
+            person = self.ids.get("person", override["user"]["id"])
+            if person is None:
+                self.unsupported(
+                    subject,
+                    f"override for {override['user'].get('summary')} {override['start']}: not a "
+                    "known user; left out",
+                )
+                continue
+            self.result_overrides.append(
+                {
+                    "schedule": sid,
+                    "person": person,
+                    "from": override["start"],
+                    "to": override["end"],
+                }
+            )
+
+    # ------------------------------------------------------------------ escalation policies
+
+    def policies(self) -> list[Json]:
+        out = []
+        for policy in _sorted(self.snap.policies):
+            subject = f"escalation policy {policy['name']}"
+            rules = policy.get("escalation_rules", [])
+            if not rules:
+                self.unsupported(subject, "has no rules; not imported")
+                continue
+            pid = self.assign("escalation_policy", policy, policy["name"])
+            tiers, after = [], 0
+            for index, rule in enumerate(rules, start=1):
+                targets = []
+                for target in rule.get("targets", []):
+                    kind = TARGET_KINDS.get(target["type"])
+                    ref = None
+                    if kind == "schedule":
+                        ref = self.ids.get("schedule", target["id"])
+                    elif kind == "person":
+                        ref = self.ids.get("person", target["id"])
+                    if ref is None:
+                        self.unsupported(
+                            subject,
+                            f"tier {index} target {target.get('summary', target['id'])} "
+                            f"({target['type']}) is not imported",
+                        )
+                        continue
+                    targets.append({kind: ref})
+                if not targets:
+                    self.unsupported(
+                        subject, f"tier {index} has no importable target; tier left out"
+                    )
+                else:
+                    tiers.append(
+                        {"after": _duration(after * 60) if after else "0m", "targets": targets}
+                    )
+                after += int(rule["escalation_delay_in_minutes"])
+            if not tiers:
+                continue
+            entry = self.head(pid, policy, subject)
+            entry["repeat"] = int(policy.get("num_loops") or 0)
+            entry["loop_after"] = _duration(int(rules[-1]["escalation_delay_in_minutes"]) * 60)
+            entry["tiers"] = tiers
+            if policy.get("on_call_handoff_notifications", "if_has_services") != "if_has_services":
+                self.unsupported(
+                    subject,
+                    "on-call hand-off notifications "
+                    f"{policy['on_call_handoff_notifications']!r} are not in the config",
+                )
+            out.append(entry)
+            self.import_id("escalationPolicy:EscalationPolicy", pid, policy["id"])
+        return out
+
+    # ------------------------------------------------------------------ services
+
+    def timeout(self, subject: str, name: str, seconds: Any) -> str | None:
+        if seconds is None:
+            return None
+        value = timedelta(seconds=int(seconds))
+        low, high = TIMEOUT_LIMITS[name]
+        if not low <= value <= high or value.total_seconds() % 60:
+            self.unsupported(
+                subject,
+                f"{name} of {int(seconds)} s is outside what the config accepts; left unset",
+            )
+            return None
+        return format_duration(value)
+
+    def urgency(self, subject: str, service: Json, sid: str) -> str:
+        rule = service.get("incident_urgency_rule") or {"type": "constant", "urgency": "high"}
+        if rule.get("type") == "constant" and rule.get("urgency") in ("high", "low"):
+            return str(rule["urgency"])
+        if rule.get("type") == "use_support_hours":
+            during = (rule.get("during_support_hours") or {}).get("urgency", "high")
+            outside = (rule.get("outside_support_hours") or {}).get("urgency", "low")
+            hours = service.get("support_hours") or {}
+            days = ",".join(DAYS_OF_WEEK[int(d) - 1] for d in hours.get("days_of_week", []))
+            self.unsupported(
+                subject,
+                f"urgency follows support hours ({days} {hours.get('start_time')}-"
+                f"{hours.get('end_time')} {hours.get('time_zone')}: {during} inside, {outside} "
+                f"outside); the config has one urgency: imported as {during}",
+                (
+                    "Services",
+                    sid,
+                    f"{service['name']}: urgency is {during} in support hours and {outside} "
+                    f"outside them in PagerDuty, always {during} in Git",
+                ),
+            )
+            return str(during) if during in ("high", "low") else "high"
+        self.unsupported(subject, f"urgency rule {rule!r} is not supported; imported as high")
+        return "high"
+
+    def services(self, policies: set[str]) -> list[Json]:
+        out = []
+        for service in _sorted(self.snap.services):
+            subject = f"service {service['name']}"
+            policy = self.ids.get("escalation_policy", service["escalation_policy"]["id"])
+            if policy is None or policy not in policies:
+                self.unsupported(
+                    subject, "its escalation policy was not imported; service left out"
+                )
+                continue
+            sid = self.assign("service", service, service["name"])
+            entry = self.head(sid, service, subject)
+            entry["escalation_policy"] = policy
+            for name in ("acknowledgement_timeout", "auto_resolve_timeout"):
+                value = self.timeout(subject, name, service.get(name))
+                if value is not None:
+                    entry[name] = value
+            entry["urgency"] = self.urgency(subject, service, sid)
+            events = [i for i in service.get("integrations", []) if i.get("type") == EVENTS_V2]
+            for other in service.get("integrations", []):
+                if other.get("type") != EVENTS_V2:
+                    self.unsupported(
+                        subject,
+                        f"integration {other.get('name') or other.get('summary')!r} "
+                        f"({other.get('type')}) is not in the config",
+                    )
+            if events:
+                self.import_id(
+                    "serviceIntegration:ServiceIntegration",
+                    f"{sid}-events-v2",
+                    f"{service['id']}.{events[0]['id']}",
+                )
+                for extra in events[1:]:
+                    self.unsupported(
+                        subject,
+                        f"second Events API v2 integration {extra.get('name')!r}: the config "
+                        "has one per service",
+                    )
+            else:
+                self.note(subject, "has no Events API v2 integration; `pulumi up` will create one")
+            for setting in ("scheduled_actions",):
+                if service.get(setting):
+                    self.unsupported(subject, f"{setting} are not in the config")
+            out.append(entry)
+            self.import_id("service:Service", sid, service["id"])
+        names = {s["id"]: s["name"] for s in self.snap.services}
+        for relation in self.snap.dependencies:
+            supporting = names.get(
+                relation["supporting_service"]["id"], relation["supporting_service"]["id"]
+            )
+            dependent = names.get(
+                relation["dependent_service"]["id"], relation["dependent_service"]["id"]
+            )
+            self.unsupported(
+                f"service {dependent}",
+                f"depends on {supporting} (service dependency); not in the config",
+            )
+        return out
+
+
+def _week_minutes(rotation: Json) -> list[tuple[int, int]]:
+    """A rotation's on-call windows as [start, end) minutes of the week (Monday 00:00 = 0),
+    wrapped into 0..2 weeks; around the clock when it has no restrictions."""
+    week, day = 7 * 24 * 60, 24 * 60
+    spans = []
+    for r in rotation.get("restrictions") or [
+        {"type": "weekly", "start_day": "mon", "start_time": "00:00", "duration": "1w"}
+    ]:
+        hours, minutes = (int(x) for x in r["start_time"].split(":"))
+        length = int(parse_duration(r["duration"]).total_seconds() // 60)
+        days = range(7) if r["type"] == "daily" else [DAYS_OF_WEEK.index(r["start_day"])]
+        for d in days:
+            start = (d * day + hours * 60 + minutes) % week
+            spans += [(start, start + length), (start + week, start + week + length)]
+    return spans
+
+
+def _valid(rotations: list[Json]) -> bool:
+    """Whether every rotation fits the model (e.g. a turn of whole weeks with weekly hours)."""
+    try:
+        for rotation in rotations:
+            Rotation.model_validate(rotation)
+    except ValidationError:
+        return False
+    return True
+
+
+def _layers_never_overlap(rotations: list[Json]) -> bool:
+    windows = [_week_minutes(r) for r in rotations]
+    return not any(
+        lo_a < hi_b and lo_b < hi_a
+        for i, mine in enumerate(windows)
+        for theirs in windows[i + 1 :]
+        for lo_a, hi_a in mine
+        for lo_b, hi_b in theirs
+    )
+
+
+def _who(layer: Json) -> str:
+    return ", ".join(str(u["user"].get("summary", u["user"]["id"])) for u in layer["users"])
+
+
+def import_snapshot(
+    snap: Snapshot,
+    *,
+    org_name: str,
+    time_zone: str = "UTC",
+    hints: OrgConfig | None = None,
+    now: datetime,
+) -> ImportResult:
+    """The org config for `snap`, what it could not express, and the ids to adopt."""
+    importer = _Importer(snap, hints, now)
+    people = importer.people()
+    teams = importer.teams()
+    schedules = importer.schedules()
+    policies = importer.policies()
+    services = importer.services({p["id"] for p in policies})
+    config: Json = {"org": {"name": org_name, "time_zone": time_zone}, "people": people}
+    if teams:
+        config["teams"] = teams
+    if schedules:
+        config["schedules"] = schedules
+    config["escalation_policies"] = policies
+    config["services"] = services
+    if importer.result_overrides:
+        config["overrides"] = importer.result_overrides
+    importer.result.config = config
+    return importer.result
+
+
+@dataclass(frozen=True)
+class Registered:
+    """One resource the program registers (from the recording mocks' plan)."""
+
+    type: str
+    name: str
+    parent: str | None  # "type::name" of its parent, None under the stack
+    custom: bool
+
+
+def bulk_import_file(
+    registered: list[Registered], import_ids: dict[tuple[str, str], str], provider_version: str
+) -> tuple[Json, list[Registered]]:
+    """Pulumi's bulk import file (`pulumi import --file`) for the PagerDuty resources the
+    program registers, and the registered PagerDuty resources that have no PagerDuty object
+    to adopt (the first `pulumi up` creates those).
+
+    Format (Pulumi docs, "pulumi import", bulk import; engine >= 3.94 imports the component
+    parents in the same file): each entry has `type`, `name` (the file's own reference, unique
+    here), `logicalName` (the Pulumi resource name the program uses), `id` (the provider's
+    import id, e.g. `SERVICE.INTEGRATION` or `USER:TEAM`), `parent` (another entry's `name`)
+    and `version`; parents are `"component": true` entries, so every URN equals the one the
+    program registers and `pulumi up` afterwards creates nothing new.
+    """
+    by_key = {f"{r.type}::{r.name}": r for r in registered}
+    refs: dict[str, str] = {}
+    entries: list[Json] = []
+    missing: list[Registered] = []
+
+    def ref(resource: Registered) -> str:
+        key = f"{resource.type}::{resource.name}"
+        if key in refs:
+            return refs[key]
+        parent = by_key.get(resource.parent) if resource.parent else None
+        parent_ref = ref(parent) if parent is not None else None
+        kind = resource.type.rsplit(":", 1)[-1]
+        name = f"{resource.name}-{kind}{'' if resource.custom else '-component'}".lower()
+        while name in refs.values():
+            name += "-x"
+        refs[key] = name
+        entry: Json = {"type": resource.type, "name": name, "logicalName": resource.name}
+        if resource.custom:
+            entry["id"] = import_ids[(resource.type, resource.name)]
+            entry["version"] = provider_version
+        else:
+            entry["component"] = True
+        if parent_ref is not None:
+            entry["parent"] = parent_ref
+        entries.append(entry)
+        return name
+
+    for resource in registered:
+        if not (resource.custom and resource.type.startswith("pagerduty:")):
+            continue
+        if (resource.type, resource.name) not in import_ids:
+            missing.append(resource)
+            continue
+        ref(resource)
+    return {"resources": entries}, missing

@@ -1,0 +1,46 @@
+"""A seeded PagerDuty account on loopback, for import and drift tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from sandbox.pagerduty import FakePagerDuty, FakePagerDutyServer
+from sandbox.pagerduty_account import Account, account_from_yaml
+
+ACCOUNTS = Path(__file__).parent / "accounts"
+TOKEN = "adopt-test-token-6f1c"
+
+
+def override_year(today: date | None = None) -> int:
+    """The fixture's Christmas override is moved to the next Christmas Eve, so it always lies
+    in the year ahead that `import` and `drift` read overrides for."""
+    today = today or datetime.now(UTC).date()
+    return today.year if today < date(today.year, 12, 24) else today.year + 1
+
+
+def realistic_account() -> Account:
+    account = account_from_yaml(ACCOUNTS / "realistic.yaml")
+    year = override_year()
+    for override in account.overrides:
+        for key in ("start", "end"):
+            override[key] = f"{year}{override[key][4:]}"
+    return account
+
+
+def seeded(account: Account) -> FakePagerDuty:
+    return FakePagerDuty(api_tokens=[TOKEN], account=account)
+
+
+@pytest.fixture
+def realistic() -> Account:
+    return realistic_account()
+
+
+@pytest.fixture
+def server(realistic: Account) -> Iterator[FakePagerDutyServer]:
+    with FakePagerDutyServer(seeded(realistic)) as running:
+        yield running
