@@ -69,7 +69,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("monitoringNamespace", "monitoring", "namespace of Prometheus and Alertmanager"),
     Setting("pageTestService", "page-test", "the service the daily page test pages"),
     Setting("pageTestSchedule", "0 10 * * *", "cron schedule of the daily page test"),
-    Setting("driftSchedule", "", "cron schedule of the `irctl drift` CronJob in the toolbox; empty = off"),
+    Setting(
+        "driftSchedule",
+        "",
+        "cron schedule of the `irctl drift` CronJob in the toolbox; empty = off",
+    ),
 )
 
 SECRETS: tuple[SecretSetting, ...] = (
