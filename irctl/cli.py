@@ -57,7 +57,7 @@ def render(
     every rendered artifact (secrets replaced by placeholders) into --out."""
     from irctl.render import render as do_render
 
-    org, path = load_org(stack, config)
+    org, path = load_org(stack, config, deploying=True)
     console.print(f"rendering stack [bold]{stack}[/] from {path} ...")
     result = do_render(org, stack, path, out or Path("out") / stack)
     console.print(f"{len(result.plan.resources)} resources planned; wrote:")
@@ -68,7 +68,7 @@ def render(
 @config_app.command("check")
 def config_check(stack: StackOption = "prod", config: ConfigOption = None) -> None:
     """Load and validate the org config; list every problem with file, path and line."""
-    org, path = load_org(stack, config)
+    org, path = load_org(stack, config, deploying=True)
     console.print(
         f"[green]OK[/] {path}: {len(org.people)} people, {len(org.schedules)} schedules, "
         f"{len(org.escalation_policies)} escalation policies, {len(org.services)} services"

@@ -42,11 +42,18 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def load_org(stack: str, config: Path | None) -> tuple[OrgConfig, Path]:
-    """The typed config for a stack; bad config ends the command with every problem listed."""
+def load_org(
+    stack: str, config: Path | None, *, deploying: bool = False
+) -> tuple[OrgConfig, Path]:
+    """The typed config for a stack; bad config ends the command with every problem listed.
+
+    `deploying`: the command builds what `pulumi up` deploys (render, config check), so the
+    stack's own rules apply too (its daily page test needs its service); commands that only
+    read the org (on-call, calendar, metrics, drift) do not impose them."""
     try:
         path = config_file_for(stack, config)
-        return load_config(path, page_test_service=page_test_service_for(stack)), path
+        page_test = page_test_service_for(stack) if deploying else None
+        return load_config(path, page_test_service=page_test), path
     except StackError as exc:
         fail(str(exc), 2)
     except ConfigError as exc:

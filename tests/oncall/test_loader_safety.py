@@ -107,18 +107,13 @@ def test_a_cycle_is_refused() -> None:
 
 
 def test_a_few_anchors_still_work() -> None:
-    text = BASE.replace(
-        "    acknowledgement_timeout: 30m\n    auto_resolve_timeout: 4h\n    urgency: high\n"
-        "    status_page_component: api\n",
-        "    acknowledgement_timeout: &ack 30m\n    auto_resolve_timeout: 4h\n    urgency: high\n"
-        "    status_page_component: api\n",
-        1,
-    ).replace(
-        "    acknowledgement_timeout: 30m\n    auto_resolve_timeout: 4h\n    urgency: high\n"
-        "    status_page_component: web\n",
-        "    acknowledgement_timeout: *ack\n    auto_resolve_timeout: 4h\n    urgency: high\n"
-        "    status_page_component: web\n",
-        1,
+    # An anchor on the first service's acknowledgement timeout, an alias on the second's.
+    text = BASE.replace("acknowledgement_timeout: 30m", "acknowledgement_timeout: &ack 30m", 1)
+    head, anchor, rest = text.partition("&ack 30m")
+    text = (
+        head
+        + anchor
+        + rest.replace("acknowledgement_timeout: 30m", "acknowledgement_timeout: *ack", 1)
     )
     assert "*ack" in text
     org = parse_config(text, "org.yaml")
@@ -148,9 +143,12 @@ def test_huge_duration_names_its_line_and_the_limit() -> None:
 
 
 def test_infinity_is_not_a_threshold() -> None:
-    text = BASE.replace("payment_failures_per_minute: 1", "payment_failures_per_minute: .inf")
+    text = BASE.replace(
+        "database_connection_failures_per_minute: 1",
+        "database_connection_failures_per_minute: .inf",
+    )
     (problem,) = refused(text)
-    assert "alerting.thresholds.payment_failures_per_minute" in problem
+    assert "alerting.thresholds.database_connection_failures_per_minute" in problem
     assert "'.inf' is not a finite number" in problem
 
 
@@ -194,7 +192,9 @@ def test_oversized_file_is_refused_before_parsing() -> None:
 
 
 def test_the_page_test_service_must_exist() -> None:
-    text = BASE.replace("  - id: page-test", "  - id: paging-selftest")
+    text = BASE.replace("  - id: page-test", "  - id: paging-selftest").replace(
+        "test_services: [page-test]", "test_services: [paging-selftest]"
+    )
     (problem,) = refused(text, page_test_service="page-test")
     assert problem.startswith(f"org.yaml:{line_of(text, 'services:')}: services: ")
     assert "no service 'page-test'" in problem and "pageTestService" in problem
