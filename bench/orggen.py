@@ -105,7 +105,7 @@ def _service(number: int, team_index: int) -> dict[str, Any]:
         "team": tid,
         "escalation_policy": tid,
         "acknowledgement_timeout": "30m",
-        "auto_resolve_timeout": "4h",
+        # No auto-resolve: Alertmanager pages these services (orgconfig.alerting's rule).
         "urgency": "high",
         "status_page_component": f"svc{number}",
     }

@@ -42,9 +42,7 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def load_org(
-    stack: str, config: Path | None, *, deploying: bool = False
-) -> tuple[OrgConfig, Path]:
+def load_org(stack: str, config: Path | None, *, deploying: bool = False) -> tuple[OrgConfig, Path]:
     """The typed config for a stack; bad config ends the command with every problem listed.
 
     `deploying`: the command builds what `pulumi up` deploys (render, config check), so the

@@ -102,8 +102,9 @@ def test_services_receivers_and_status_page_components(repo: Path) -> None:
         "    status_page_component: payments\n", "    status_page_component: database\n"
     ).replace("        - {id: payments, name: Payments, description: Checkout and billing.}\n", "")
     start = text.index("  - id: page-test")
-    end = text.index("\nstatus_page:")
-    config.write_text(text[:start] + text[end + 1 :])
+    end = text.index("  - id: ", start + 1)  # the page-test service's block only
+    text = text[:start] + text[end:]
+    config.write_text(text.replace("test_services: [page-test]", "test_services: []"))
     result = diff(repo, "--from", "2026-12-01")
     assert result.returncode == 0, result.stderr
     out = result.stdout

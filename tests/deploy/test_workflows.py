@@ -37,7 +37,13 @@ def steps(workflow: dict[str, Any], job: str) -> list[dict[str, Any]]:
 
 def test_workflows_pass_actionlint() -> None:
     files = sorted(WORKFLOWS.glob("*.yaml"))
-    assert [f.name for f in files] == ["deploy.yaml", "drift.yaml", "pr.yaml"]  # drift: issue 13
+    # pr and deploy (issue 5), drift (issue 13), postmortem-audit (issue 14)
+    assert [f.name for f in files] == [
+        "deploy.yaml",
+        "drift.yaml",
+        "postmortem-audit.yaml",
+        "pr.yaml",
+    ]
     result = actionlint(*files)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"actionlint: {len(files)} workflow file(s) ok" in result.stdout
