@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from oncall.live import Snapshot
+from oncall.rotation import ShiftEvent
 from orgconfig.model import DAYS_OF_WEEK, TIMEOUT_LIMITS, OrgConfig, Rotation
 from orgconfig.units import format_duration, parse_duration
 
@@ -67,6 +68,8 @@ class ImportResult:
     # (pulumi type, pulumi resource name) -> PagerDuty import id
     import_ids: dict[tuple[str, str], str] = field(default_factory=dict)
     pagerduty_ids: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, id) -> PD id
+    # Git schedule id -> the events of the shift-based schedule PagerDuty holds for it.
+    live_v3: dict[str, list[ShiftEvent]] = field(default_factory=dict)
 
 
 def slug(name: str, fallback: str) -> str:
@@ -251,8 +254,25 @@ class _Importer:
 
     def schedules(self) -> list[Json]:
         out = []
+        managed_v3 = {
+            s["name"]: self.hints["schedule"][s["name"]]
+            for s in self.snap.v3_schedules
+            if s["name"] in self.hints.get("schedule", {})
+        }
         for schedule in _sorted(self.snap.schedules):
             subject = f"schedule {schedule['name']}"
+            if schedule["name"] in managed_v3:
+                self.unsupported(
+                    subject,
+                    "a legacy schedule of this name still exists next to the shift-based one",
+                    (
+                        "Schedules",
+                        managed_v3[schedule["name"]],
+                        f"{schedule['name']}: the legacy (layered) schedule still exists in "
+                        "PagerDuty next to the shift-based one Git manages: delete it",
+                    ),
+                )
+                continue
             layers = self.active_layers(schedule, subject)
             if not layers:
                 self.unsupported(subject, "has no active layer; not imported")
@@ -298,12 +318,65 @@ class _Importer:
             )
             self.overrides(schedule, sid, subject)
         for schedule in _sorted(self.snap.v3_schedules):
+            managed = self.hints.get("schedule", {}).get(schedule["name"])
+            if managed is not None and managed not in self.result.live_v3:
+                # A shift-based schedule Git manages (what `pulumi up` created): drift compares
+                # its events and overrides with Git's.
+                self.ids.by_pd[("schedule", schedule["id"])] = managed  # policies target it
+                self.result.live_v3[managed] = self.v3_events(schedule, managed)
+                self.v3_overrides(schedule, managed)
+                continue
             self.unsupported(
                 f"schedule {schedule['name']}",
                 "is a shift-based (v3) schedule; importing v3 rotations is not built yet: "
                 "not imported",
             )
         return out
+
+    def v3_events(self, schedule: Json, config_id: str) -> list[ShiftEvent]:
+        """The schedule's events as the project's engine expands them (oncall.rotation)."""
+        zone = schedule["time_zone"]
+        events: list[ShiftEvent] = []
+        for index, rotation in enumerate(schedule.get("rotations") or []):
+            for event in rotation.get("events") or []:
+                start, end = _wall(event["start_time"], zone), _wall(event["end_time"], zone)
+                strategy = event.get("assignment_strategy") or {}
+                members = tuple(
+                    self.ids.get("person", m.get("user_id", "")) or f"?{m.get('user_id')}"
+                    for m in strategy.get("members") or []
+                    if m.get("type") == "user_member"
+                )
+                rules = [r for r in event.get("recurrence") or [] if r.startswith("RRULE:")]
+                events.append(
+                    ShiftEvent(
+                        config_id,
+                        index,
+                        str(event.get("name", "")),
+                        zone,
+                        start,
+                        end - start,
+                        rules[0].removeprefix("RRULE:") if rules else "FREQ=DAILY;COUNT=1",
+                        int(strategy.get("shifts_per_member") or 1),
+                        members,
+                        len(events),
+                    )
+                )
+        return events
+
+    def v3_overrides(self, schedule: Json, config_id: str) -> None:
+        for override in self.snap.v3_overrides.get(schedule["id"], []):
+            user = (override.get("overriding_member") or {}).get("user_id")
+            person = self.ids.get("person", user or "")
+            if person is None:
+                continue
+            self.result_overrides.append(
+                {
+                    "schedule": config_id,
+                    "person": person,
+                    "from": override["start_time"],
+                    "to": override["end_time"],
+                }
+            )
 
     def rotation(self, layer: Json, zone: str, subject: str) -> Json:
         """One layer as a config rotation (participants, turn, hand-off, restrictions)."""
@@ -544,6 +617,20 @@ def _layers_never_overlap(rotations: list[Json]) -> bool:
         for lo_a, hi_a in mine
         for lo_b, hi_b in theirs
     )
+
+
+def _wall(value: Any, zone: str) -> datetime:
+    """A v3 event time (`{date_time, time_zone}` or an ISO string) as naive wall-clock time
+    in the schedule's zone."""
+    if isinstance(value, dict):
+        moment = datetime.fromisoformat(str(value["date_time"]).replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo(value.get("time_zone") or zone))
+    else:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo(zone))
+    return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
 
 
 def _who(layer: Json) -> str:
