@@ -44,3 +44,14 @@ def realistic() -> Account:
 def server(realistic: Account) -> Iterator[FakePagerDutyServer]:
     with FakePagerDutyServer(seeded(realistic)) as running:
         yield running
+
+
+def use_project(monkeypatch: pytest.MonkeyPatch, root: Path, page_test_service: str) -> None:
+    """Run the CLI from a project of its own whose `prod` stack pages `page_test_service` in
+    the daily page test (an imported account has no `page-test` service)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "Pulumi.yaml").write_text("name: incident-response\nruntime: python\n")
+    (root / "Pulumi.prod.yaml").write_text(
+        f"config:\n  incident-response:pageTestService: {page_test_service}\n"
+    )
+    monkeypatch.chdir(root)

@@ -15,7 +15,7 @@ from irctl.cli import app
 from sandbox.pagerduty import FakePagerDutyServer
 from sandbox.pagerduty_account import account_from_data
 from sandbox.servers import free_port
-from tests.adopt.conftest import TOKEN, override_year, realistic_account, seeded
+from tests.adopt.conftest import TOKEN, override_year, realistic_account, seeded, use_project
 
 AUTH = {"Authorization": f"Token token={TOKEN}"}
 ENV = {"DRIFT_TOKEN": TOKEN, "COLUMNS": "200"}
@@ -32,8 +32,11 @@ def drift(server_url: str, config: Path, *extra: str) -> tuple[int, str]:
 
 
 @pytest.fixture
-def adopted(tmp_path: Path) -> Iterator[tuple[FakePagerDutyServer, Path]]:
+def adopted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[FakePagerDutyServer, Path]]:
     """The realistic account, imported into Git as `irctl import` wrote it."""
+    use_project(monkeypatch, tmp_path / "project", "public-api")
     config = tmp_path / "acme.yaml"
     with FakePagerDutyServer(seeded(realistic_account())) as server:
         code, output = run("import", "pagerduty", "--api-url", server.url, "--token-env",
@@ -132,7 +135,10 @@ SIMPLE = {
 }  # fmt: skip
 
 
-def test_an_account_that_matches_git_exits_0(tmp_path: Path) -> None:
+def test_an_account_that_matches_git_exits_0(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_project(monkeypatch, tmp_path / "project", "api")
     config = tmp_path / "simple.yaml"
     with FakePagerDutyServer(seeded(account_from_data(SIMPLE))) as server:
         code, output = run("import", "pagerduty", "--api-url", server.url, "--token-env",

@@ -20,7 +20,7 @@ from oncall.desired import schedule_spec
 from orgconfig.load import load_config
 from sandbox.pagerduty import FakePagerDutyServer
 from sandbox.pagerduty_account import account_from_data
-from tests.adopt.conftest import TOKEN, override_year, seeded
+from tests.adopt.conftest import TOKEN, override_year, seeded, use_project
 
 PEOPLE = {"ann-berg": "PU1", "bo-chan": "PU2", "cy-dunn": "PU3"}
 GIT: dict[str, Any] = {
@@ -96,7 +96,10 @@ def managed_account(git_file: Path) -> dict[str, Any]:
 
 
 @pytest.fixture
-def managed(tmp_path: Path) -> Iterator[tuple[FakePagerDutyServer, Path]]:
+def managed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[FakePagerDutyServer, Path]]:
+    use_project(monkeypatch, tmp_path / "project", "api")
     git_file = tmp_path / "x.yaml"
     git_file.write_text(yaml.safe_dump(GIT, sort_keys=False))
     with FakePagerDutyServer(seeded(account_from_data(managed_account(git_file)))) as server:

@@ -26,7 +26,7 @@ from oncall.live import Snapshot
 from orgconfig.load import load_config
 from orgconfig.model import ID_PATTERN, OrgConfig
 from sandbox.pagerduty import FakePagerDutyServer
-from tests.adopt.conftest import TOKEN, override_year, realistic_account, seeded
+from tests.adopt.conftest import TOKEN, override_year, realistic_account, seeded, use_project
 
 SCHEDULE_V2 = "pagerduty:index/schedulev2:Schedulev2"
 
@@ -58,8 +58,13 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Imported]:
     yield Imported(config_file, import_file, output, result.exit_code, org, plan)
 
 
-def test_the_imported_config_passes_config_check_and_renders(imported: Imported) -> None:
+def test_the_imported_config_passes_config_check_and_renders(
+    imported: Imported, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert imported.exit_code == 0, imported.output
+    # A project of its own whose stack pages `public-api` in the daily page test (the account
+    # has no `page-test` service; the import says to set pageTestService).
+    use_project(monkeypatch, tmp_path, "public-api")
     check = CliRunner().invoke(app, ["config", "check", "--config", str(imported.config_file)])
     assert check.exit_code == 0, check.output
     assert "7 people, 3 schedules, 2 escalation policies, 3 services" in " ".join(
@@ -176,6 +181,13 @@ def test_overrides_become_config_overrides(imported: Imported) -> None:
         f"{year}-12-24T09:00:00+01:00",
         f"{year}-12-25T09:00:00+01:00",
     )
+
+
+def test_the_import_says_which_service_the_daily_page_test_should_use(
+    imported: Imported,
+) -> None:
+    assert "no `page-test` service" in imported.output
+    assert "pulumi config set incident-response:pageTestService <service id>" in imported.output
 
 
 def test_the_token_is_never_printed(imported: Imported) -> None:
