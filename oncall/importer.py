@@ -15,6 +15,9 @@ Pure: no I/O, no pulumi. Decisions worth knowing:
   otherwise the schedule keeps its bottom layer ("Layer 1") and every other layer is listed
   in the report (and in `irctl drift`). Nothing is dropped without a report line.
 * Overrides in the window read (the coming year) become `overrides:` entries.
+* A shift-based (v3) schedule is imported only when the config rotations read from its
+  events render back to exactly those events (oncall.rotation.rotation_events); then Pulumi
+  adopts it by id. Otherwise it is reported by name.
 * Ids come from names (`Platform primary` -> `platform-primary`), unique by a numeric suffix
   in PagerDuty-id order, so the same account always yields the same ids. Given the org config
   from Git (`hints`), objects with the same email or name keep their Git ids (drift needs it).
@@ -32,8 +35,8 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from oncall.live import Snapshot
-from oncall.rotation import ShiftEvent
-from orgconfig.model import DAYS_OF_WEEK, TIMEOUT_LIMITS, OrgConfig, Rotation
+from oncall.rotation import ShiftEvent, rotation_events
+from orgconfig.model import DAYS_OF_WEEK, TIMEOUT_LIMITS, OrgConfig, Rotation, Schedule
 from orgconfig.units import format_duration, parse_duration
 
 Json = dict[str, Any]
@@ -326,12 +329,49 @@ class _Importer:
                 self.result.live_v3[managed] = self.v3_events(schedule, managed)
                 self.v3_overrides(schedule, managed)
                 continue
+            shift_based = self.v3_schedule(schedule)
+            if shift_based is not None:
+                out.append(shift_based)
+                continue
             self.unsupported(
                 f"schedule {schedule['name']}",
-                "is a shift-based (v3) schedule; importing v3 rotations is not built yet: "
-                "not imported",
+                "is a shift-based (v3) schedule whose events no config rotation reproduces "
+                "exactly: not imported",
             )
         return out
+
+    def v3_schedule(self, schedule: Json) -> Json | None:
+        """A shift-based schedule as config rotations, only when rendering those rotations
+        gives back exactly the schedule's events (so adopting it changes nothing)."""
+        zones = {
+            moment.get("time_zone")
+            for rotation in schedule.get("rotations") or []
+            for event in rotation.get("events") or []
+            for moment in (event.get("start_time"), event.get("end_time"))
+            if isinstance(moment, dict)
+        }
+        if zones - {schedule["time_zone"]}:
+            return None  # events keep their own zone's wall clock; the config uses the schedule's
+        live = self.v3_events(schedule, "")
+        rotations = [_rotation_from_events([e for e in live if e.rotation == index])
+                     for index in sorted({e.rotation for e in live})]  # fmt: skip
+        if not live or any(r is None for r in rotations):
+            return None
+        candidate: Json = {"id": "candidate", "name": schedule["name"],
+                           "time_zone": schedule["time_zone"], "rotations": rotations}  # fmt: skip
+        try:
+            again = rotation_events(Schedule.model_validate(candidate))
+        except ValidationError:
+            return None
+        if [_event_key(e) for e in again] != [_event_key(e) for e in live]:
+            return None
+        sid = self.assign("schedule", schedule, schedule["name"])
+        entry = self.head(sid, schedule, f"schedule {schedule['name']}")
+        entry["time_zone"] = schedule["time_zone"]
+        entry["rotations"] = rotations
+        self.import_id("schedulev2:Schedulev2", sid, schedule["id"])
+        self.v3_overrides(schedule, sid)
+        return entry
 
     def v3_events(self, schedule: Json, config_id: str) -> list[ShiftEvent]:
         """The schedule's events as the project's engine expands them (oncall.rotation)."""
@@ -355,7 +395,7 @@ class _Importer:
                         zone,
                         start,
                         end - start,
-                        rules[0].removeprefix("RRULE:") if rules else "FREQ=DAILY;COUNT=1",
+                        _rrule(rules[0]) if rules else "FREQ=DAILY;COUNT=1",
                         int(strategy.get("shifts_per_member") or 1),
                         members,
                         len(events),
@@ -631,6 +671,57 @@ def _wall(value: Any, zone: str) -> datetime:
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=ZoneInfo(zone))
     return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+
+
+RRULE_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def _rrule(text: str) -> str:
+    """An RRULE without its prefix and without the default `INTERVAL=1` (RFC 5545)."""
+    parts = text.removeprefix("RRULE:").split(";")
+    return ";".join(p for p in parts if p.upper() != "INTERVAL=1")
+
+
+def _event_key(event: ShiftEvent) -> tuple[Any, ...]:
+    return (event.rotation, event.start, event.length, event.rrule,
+            event.shifts_per_member, event.members)  # fmt: skip
+
+
+def _rotation_from_events(events: list[ShiftEvent]) -> Json | None:
+    """The config rotation whose events (oncall.rotation.rotation_events) these are, if one
+    plainly is: one back-to-back event, or one event per weekly/daily window."""
+    first = events[0]
+    if any(e.members != first.members or e.rotation != first.rotation for e in events):
+        return None
+    if any(m.startswith("?") for m in first.members) or not first.members:
+        return None
+    rotation: Json = {"name": re.sub(r" \(\d+\)$", "", first.name) or None,
+                      "participants": list(first.members)}  # fmt: skip
+    if len(events) == 1 and "BYDAY" not in first.rrule and first.rrule != "FREQ=DAILY":
+        rotation.update(turn=format_duration(first.length),
+                        first_handoff=first.start.date().isoformat(),
+                        handoff_time=first.start.strftime("%H:%M"))  # fmt: skip
+        if first.shifts_per_member != 1:
+            rotation["shifts_per_member"] = first.shifts_per_member
+        return rotation
+    restrictions, turns = [], set()
+    for event in events:
+        weekly = re.fullmatch(r"FREQ=WEEKLY;BYDAY=(MO|TU|WE|TH|FR|SA|SU)", event.rrule)
+        if weekly is None and event.rrule != "FREQ=DAILY":
+            return None
+        restriction: Json = {"type": "weekly" if weekly else "daily"}
+        if weekly:
+            restriction["start_day"] = DAYS_OF_WEEK[RRULE_WEEKDAYS.index(weekly.group(1))]
+        restriction["start_time"] = event.start.strftime("%H:%M")
+        restriction["duration"] = format_duration(event.length)
+        restrictions.append(restriction)
+        turns.add(timedelta(days=7 if weekly else 1) * event.shifts_per_member)
+    if len(turns) != 1:
+        return None
+    handoff = min(e.start for e in events)
+    rotation.update(turn=format_duration(turns.pop()), first_handoff=handoff.date().isoformat(),
+                    handoff_time=handoff.strftime("%H:%M"), restrictions=restrictions)  # fmt: skip
+    return rotation
 
 
 def _who(layer: Json) -> str:

@@ -96,7 +96,9 @@ def _read(
     listed = client.iter_all("schedules", params=_team_filter(teams_wanted))
     snap.schedules = [client.rget(f"schedules/{s['id']}") for s in listed]
     snap.v3_schedules = [
-        client.rget(f"v3/schedules/{s['id']}") for s in _optional_list(client, "v3/schedules")
+        client.rget(f"v3/schedules/{s['id']}")
+        for s in _optional_list(client, "v3/schedules")
+        if not teams_wanted or {t["id"] for t in s.get("teams") or []} & set(teams_wanted)
     ]
     now = datetime.now(UTC)
     since = since or now

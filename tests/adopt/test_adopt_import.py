@@ -67,11 +67,11 @@ def test_the_imported_config_passes_config_check_and_renders(
     use_project(monkeypatch, tmp_path, "public-api")
     check = CliRunner().invoke(app, ["config", "check", "--config", str(imported.config_file)])
     assert check.exit_code == 0, check.output
-    assert "7 people, 3 schedules, 2 escalation policies, 3 services" in " ".join(
+    assert "7 people, 4 schedules, 2 escalation policies, 3 services" in " ".join(
         check.output.split()
     )
     types = [r.type for r in imported.plan.resources if r.custom]
-    assert types.count(SCHEDULE_V2) == 3
+    assert types.count(SCHEDULE_V2) == 4
     assert types.count("pagerduty:index/serviceIntegration:ServiceIntegration") == 3
 
 
@@ -144,8 +144,6 @@ def test_layers_the_config_cannot_hold_are_reported_by_name(imported: Imported) 
         "service Customer support desk: urgency follows support hours (mon,tue,wed,thu,fri "
         "09:00:00-17:00:00 America/New_York: high inside, low outside)",
         "integration 'Support mailbox' (generic_email_inbound_integration) is not in the config",
-        "schedule Follow the sun trial: is a shift-based (v3) schedule; importing v3 "
-        "rotations is not built yet: not imported",
         "schedule Platform backup: is a legacy (layered) schedule; the program declares "
         "shift-based schedules (Schedulev2), so the first `pulumi up` creates a new one",
     ],
@@ -171,6 +169,21 @@ def test_services_keep_policy_urgency_and_timeouts(imported: Imported) -> None:
         None,
         None,
     )
+
+
+def test_a_shift_based_schedule_is_imported_as_rotations_and_adopted(
+    imported: Imported,
+) -> None:
+    trial = imported.org.schedule("follow-the-sun-trial")
+    (rotation,) = trial.rotations
+    assert (rotation.name, rotation.participants, rotation.turn.days) == ("EMEA", ["dana-kim"], 1)
+    assert [(r.type, r.start_time, r.duration.total_seconds()) for r in rotation.restrictions] == [
+        ("daily", "08:00", 8 * 3600)
+    ]
+    entries = json.loads(imported.import_file.read_text())["resources"]
+    (adopted,) = [e for e in entries if e.get("logicalName") == "follow-the-sun-trial"
+                  and e["type"] == SCHEDULE_V2]  # fmt: skip
+    assert adopted["id"] == "PV3SCH1"
 
 
 def test_overrides_become_config_overrides(imported: Imported) -> None:
@@ -218,8 +231,8 @@ def test_the_import_file_covers_every_pagerduty_resource_the_program_registers(
 
     adopted = {f"{e['type']}::{e['logicalName']}": e for e in entries if "id" in e}
     pagerduty = [k for k, r in registered.items() if r.custom and k.startswith("pagerduty:")]
-    # 2 teams, 7 memberships, 2 policies, 3 services, 3 integrations, 3 schedules.
-    assert len(pagerduty) == 20
+    # 2 teams, 7 memberships, 2 policies, 3 services, 3 integrations, 3 + 1 schedules.
+    assert len(pagerduty) == 21
     created = []
     for key in pagerduty:
         if key in adopted:
@@ -273,7 +286,7 @@ def test_config_ids_are_readable_unique_and_stable() -> None:
 def test_the_written_config_says_where_it_came_from_and_is_yaml(imported: Imported) -> None:
     text = imported.config_file.read_text()
     assert text.startswith("# yaml-language-server: $schema=")
-    assert "# Not imported (6):" in text
+    assert "# Not imported (5):" in text
     assert yaml.safe_load(text)["org"] == {"name": "Acme", "time_zone": "Europe/Berlin"}
 
 
