@@ -13,14 +13,12 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from irctl.cli import app
 from oncall.desired import schedule_spec
 from orgconfig.load import load_config
 from sandbox.pagerduty import FakePagerDutyServer
 from sandbox.pagerduty_account import account_from_data
-from tests.adopt.conftest import TOKEN, override_year, seeded, use_project
+from tests.adopt.conftest import TOKEN, override_year, run_drift, seeded, use_project
 
 PEOPLE = {"ann-berg": "PU1", "bo-chan": "PU2", "cy-dunn": "PU3"}
 GIT: dict[str, Any] = {
@@ -107,14 +105,9 @@ def managed(
 
 
 def drift(server: FakePagerDutyServer, git_file: Path) -> tuple[int, list[str]]:
-    result = CliRunner().invoke(
-        app,
-        ["drift", "--config", str(git_file), "--api-url", server.url, "--token-env", "T",
-         "--format", "json"],
-        env={"T": TOKEN},
-    )  # fmt: skip
-    assert result.exit_code in (0, 3), result.output
-    return result.exit_code, [d["sentence"] for d in json.loads(result.output)["differences"]]
+    code, output = run_drift(server.url, git_file, "--format", "json")
+    assert code in (0, 3), output
+    return code, [d["sentence"] for d in json.loads(output)["differences"]]
 
 
 def test_the_schedule_pulumi_created_matches_git(

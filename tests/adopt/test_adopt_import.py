@@ -26,7 +26,14 @@ from oncall.live import Snapshot
 from orgconfig.load import load_config
 from orgconfig.model import ID_PATTERN, OrgConfig
 from sandbox.pagerduty import FakePagerDutyServer
-from tests.adopt.conftest import TOKEN, override_year, realistic_account, seeded, use_project
+from tests.adopt.conftest import (
+    TOKEN,
+    import_account,
+    override_year,
+    realistic_account,
+    seeded,
+    use_project,
+)
 
 SCHEDULE_V2 = "pagerduty:index/schedulev2:Schedulev2"
 
@@ -46,16 +53,12 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Imported]:
     out = tmp_path_factory.mktemp("import")
     config_file, import_file = out / "acme.yaml", out / "import.json"
     with FakePagerDutyServer(seeded(realistic_account())) as server:
-        result = CliRunner().invoke(
-            app,
-            ["import", "pagerduty", "--api-url", server.url, "--token-env", "ADOPT_TOKEN",
-             "--out", str(config_file), "--import-file", str(import_file), "--org-name", "Acme"],
-            env={"ADOPT_TOKEN": TOKEN, "COLUMNS": "200"},
-        )  # fmt: skip
+        code, output = import_account(
+            server.url, config_file, "--import-file", str(import_file), "--org-name", "Acme"
+        )
     org = load_config(config_file)
     plan = record_program("prod", config_file, {"incident-response:pageTestService": "public-api"})
-    output = " ".join(result.output.split())  # rich wraps at the terminal width
-    yield Imported(config_file, import_file, output, result.exit_code, org, plan)
+    yield Imported(config_file, import_file, output, code, org, plan)
 
 
 def test_the_imported_config_passes_config_check_and_renders(
@@ -309,13 +312,8 @@ def test_team_filter_imports_only_that_teams_schedules_policies_and_services(
 ) -> None:
     out = tmp_path / "support.yaml"
     with FakePagerDutyServer(seeded(realistic_account())) as server:
-        result = CliRunner().invoke(
-            app,
-            ["import", "pagerduty", "--api-url", server.url, "--token-env", "T",
-             "--out", str(out), "--team", "PTEAM02"],
-            env={"T": TOKEN},
-        )  # fmt: skip
-    assert result.exit_code == 0, result.output
+        code, output = import_account(server.url, out, "--team", "PTEAM02")
+    assert code == 0, output
     org = load_config(out)
     assert [t.id for t in org.teams] == ["customer-support"]
     assert [s.id for s in org.schedules] == ["support-office-hours"]
