@@ -57,6 +57,7 @@ def drift_command(
         live_org,
         findings=live.unsupported,
         since=now,
+        live_v3=live.live_v3,
     )
     if output is Format.json:
         sys.stdout.write(

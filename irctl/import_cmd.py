@@ -138,6 +138,15 @@ def import_pagerduty(
             console.print(f"  - {finding}", highlight=False, markup=False, soft_wrap=True)
     for finding in result.notes:
         console.print(f"  note: {finding}", highlight=False, markup=False, soft_wrap=True)
+    if not any(s["id"] == "page-test" for s in config["services"]):
+        console.print(
+            "  note: the account has no `page-test` service for the daily low-urgency page "
+            "test: run `pulumi config set incident-response:pageTestService <service id>` "
+            "(or add a page-test service to the config)",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     try:
         load_config(out)
     except ConfigError as exc:

@@ -10,13 +10,14 @@ the next `pulumi up` would undo it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from oncall.importer import Finding
-from oncall.rotation import override_window
+from oncall.rotation import ShiftEvent, event_shifts, override_window, rotation_events
 from orgconfig.model import EscalationPolicy, OrgConfig, Rotation, Schedule, Service, Tier
 from orgconfig.units import format_duration
 
@@ -119,19 +120,69 @@ def _teams(git: OrgConfig, live: OrgConfig, names: _Names) -> list[Difference]:
     return out
 
 
-def _rotation(mine: Rotation, theirs: Rotation, names: _Names) -> list[str]:
-    """Sentences for one Git rotation against the live one in the same place."""
+def _people_in(git_people: Sequence[str], live_people: Sequence[str], names: _Names) -> list[str]:
+    """Who was added, removed or moved in one rotation."""
     out = []
-    git_people, live_people = mine.participants, theirs.participants
     for person in [p for p in live_people if p not in git_people]:
         out.append(f"{names.person(person)} was added in PagerDuty (not in Git)")
     for person in [p for p in git_people if p not in live_people]:
         out.append(f"{names.person(person)} is in Git, not in PagerDuty")
-    if set(git_people) == set(live_people) and git_people != live_people:
+    if set(git_people) == set(live_people) and list(git_people) != list(live_people):
         out.append(
-            f"rotation order is {names.persons(live_people)} in PagerDuty, "
-            f"{names.persons(git_people)} in Git"
+            f"rotation order is {names.persons(list(live_people))} in PagerDuty, "
+            f"{names.persons(list(git_people))} in Git"
         )
+    return out
+
+
+def _shift_based(
+    schedule: Schedule, live: list[ShiftEvent], names: _Names, since: datetime | None
+) -> list[str]:
+    """A Git schedule against the shift-based schedule PagerDuty holds for it: people per
+    rotation, then who is on call over the next 12 weeks when the people agree."""
+    mine = rotation_events(schedule)
+    out = []
+    rotations = sorted({e.rotation for e in [*mine, *live]})
+    for index in rotations:
+        git_people = next((e.members for e in mine if e.rotation == index), ())
+        live_people = next((e.members for e in live if e.rotation == index), ())
+        out += _people_in(git_people, live_people, names)
+    if out:
+        return out
+    start = since or datetime.now(UTC)
+    end = start + timedelta(weeks=12)
+    git_shifts = [(s.start, s.end, s.person_id) for e in mine for s in event_shifts(e, start, end)]
+    live_shifts = [(s.start, s.end, s.person_id) for e in live for s in event_shifts(e, start, end)]
+    edges = sorted({start, *(x for lo, hi, _ in git_shifts + live_shifts for x in (lo, hi))})
+    windows: list[tuple[datetime, datetime, str, str]] = []
+    for lo, hi in itertools.pairwise([e for e in edges if start <= e <= end]):
+        was = _who(git_shifts, lo, names)
+        now = _who(live_shifts, lo, names)
+        if was == now:
+            continue
+        if windows and windows[-1][1] == lo and windows[-1][2:] == (now, was):
+            windows[-1] = (windows[-1][0], hi, now, was)
+        else:
+            windows.append((lo, hi, now, was))
+    zone = ZoneInfo(schedule.zone)
+    for lo, hi, now, was in windows[:3]:
+        out.append(
+            f"{now} on call {lo.astimezone(zone):%a %Y-%m-%d %H:%M} to "
+            f"{hi.astimezone(zone):%a %Y-%m-%d %H:%M} in PagerDuty, {was} in Git"
+        )
+    if len(windows) > 3:
+        out.append(f"and {len(windows) - 3} more such windows in the next 12 weeks")
+    return out
+
+
+def _who(shifts: list[tuple[datetime, datetime, str]], moment: datetime, names: _Names) -> str:
+    people = sorted({names.person(p) for lo, hi, p in shifts if lo <= moment < hi})
+    return ", ".join(people) or "nobody"
+
+
+def _rotation(mine: Rotation, theirs: Rotation, names: _Names) -> list[str]:
+    """Sentences for one Git rotation against the live one in the same place."""
+    out = _people_in(mine.participants, theirs.participants, names)
     if mine.turn != theirs.turn:
         out.append(
             f"turns last {format_duration(theirs.turn)} in PagerDuty, "
@@ -302,25 +353,32 @@ def drift(
     *,
     findings: Sequence[Finding] = (),
     since: datetime | None = None,
+    live_v3: Mapping[str, list[ShiftEvent]] | None = None,
 ) -> list[Difference]:
     """Every difference between Git and the live account, Git's objects first; overrides
-    that ended before `since` (when the account's overrides were read from) are left out."""
+    that ended before `since` (when the account's overrides were read from) are left out.
+    `live_v3` holds the shift-based schedules PagerDuty has for Git's schedules (by id)."""
     names = _Names(git, live)
     out = _people(git, live) + _teams(git, live, names)
+    live_v3 = live_v3 or {}
 
     git_schedules = {s.id: s for s in git.schedules}
-    live_schedules = {s.id: s for s in live.schedules}
+    live_schedules: dict[str, object] = {s.id: s for s in live.schedules}
+    live_schedules.update({sid: events for sid, events in live_v3.items()})
     label = {
-        **{i: s.name for i, s in live_schedules.items()},
+        **{s.id: s.name for s in live.schedules},
         **{i: s.name for i, s in git_schedules.items()},
     }
-    out += _compare("Schedules", "schedule", dict(git_schedules), dict(live_schedules), label)
+    out += _compare("Schedules", "schedule", dict(git_schedules), live_schedules, label)
     for sid, mine in git_schedules.items():
-        if sid in live_schedules:
-            out += [
-                Difference("Schedules", sid, f"{mine.name}: {s}")
-                for s in _schedule(mine, live_schedules[sid], names)
-            ]
+        theirs = live_schedules.get(sid)
+        if isinstance(theirs, Schedule):
+            sentences = _schedule(mine, theirs, names)
+        elif sid in live_v3:
+            sentences = _shift_based(mine, live_v3[sid], names, since)
+        else:
+            continue
+        out += [Difference("Schedules", sid, f"{mine.name}: {s}") for s in sentences]
     managed = {"Schedules": set(git_schedules), "Services": {s.id for s in git.services}}
     for finding in findings:
         if finding.drift and finding.drift[1] in managed.get(finding.drift[0], set()):

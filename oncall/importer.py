@@ -15,6 +15,9 @@ Pure: no I/O, no pulumi. Decisions worth knowing:
   otherwise the schedule keeps its bottom layer ("Layer 1") and every other layer is listed
   in the report (and in `irctl drift`). Nothing is dropped without a report line.
 * Overrides in the window read (the coming year) become `overrides:` entries.
+* A shift-based (v3) schedule is imported only when the config rotations read from its
+  events render back to exactly those events (oncall.rotation.rotation_events); then Pulumi
+  adopts it by id. Otherwise it is reported by name.
 * Ids come from names (`Platform primary` -> `platform-primary`), unique by a numeric suffix
   in PagerDuty-id order, so the same account always yields the same ids. Given the org config
   from Git (`hints`), objects with the same email or name keep their Git ids (drift needs it).
@@ -32,7 +35,8 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from oncall.live import Snapshot
-from orgconfig.model import DAYS_OF_WEEK, TIMEOUT_LIMITS, OrgConfig, Rotation
+from oncall.rotation import ShiftEvent, rotation_events
+from orgconfig.model import DAYS_OF_WEEK, TIMEOUT_LIMITS, OrgConfig, Rotation, Schedule
 from orgconfig.units import format_duration, parse_duration
 
 Json = dict[str, Any]
@@ -67,6 +71,8 @@ class ImportResult:
     # (pulumi type, pulumi resource name) -> PagerDuty import id
     import_ids: dict[tuple[str, str], str] = field(default_factory=dict)
     pagerduty_ids: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, id) -> PD id
+    # Git schedule id -> the events of the shift-based schedule PagerDuty holds for it.
+    live_v3: dict[str, list[ShiftEvent]] = field(default_factory=dict)
 
 
 def slug(name: str, fallback: str) -> str:
@@ -251,8 +257,25 @@ class _Importer:
 
     def schedules(self) -> list[Json]:
         out = []
+        managed_v3 = {
+            s["name"]: self.hints["schedule"][s["name"]]
+            for s in self.snap.v3_schedules
+            if s["name"] in self.hints.get("schedule", {})
+        }
         for schedule in _sorted(self.snap.schedules):
             subject = f"schedule {schedule['name']}"
+            if schedule["name"] in managed_v3:
+                self.unsupported(
+                    subject,
+                    "a legacy schedule of this name still exists next to the shift-based one",
+                    (
+                        "Schedules",
+                        managed_v3[schedule["name"]],
+                        f"{schedule['name']}: the legacy (layered) schedule still exists in "
+                        "PagerDuty next to the shift-based one Git manages: delete it",
+                    ),
+                )
+                continue
             layers = self.active_layers(schedule, subject)
             if not layers:
                 self.unsupported(subject, "has no active layer; not imported")
@@ -298,12 +321,102 @@ class _Importer:
             )
             self.overrides(schedule, sid, subject)
         for schedule in _sorted(self.snap.v3_schedules):
+            managed = self.hints.get("schedule", {}).get(schedule["name"])
+            if managed is not None and managed not in self.result.live_v3:
+                # A shift-based schedule Git manages (what `pulumi up` created): drift compares
+                # its events and overrides with Git's.
+                self.ids.by_pd[("schedule", schedule["id"])] = managed  # policies target it
+                self.result.live_v3[managed] = self.v3_events(schedule, managed)
+                self.v3_overrides(schedule, managed)
+                continue
+            shift_based = self.v3_schedule(schedule)
+            if shift_based is not None:
+                out.append(shift_based)
+                continue
             self.unsupported(
                 f"schedule {schedule['name']}",
-                "is a shift-based (v3) schedule; importing v3 rotations is not built yet: "
-                "not imported",
+                "is a shift-based (v3) schedule whose events no config rotation reproduces "
+                "exactly: not imported",
             )
         return out
+
+    def v3_schedule(self, schedule: Json) -> Json | None:
+        """A shift-based schedule as config rotations, only when rendering those rotations
+        gives back exactly the schedule's events (so adopting it changes nothing)."""
+        zones = {
+            moment.get("time_zone")
+            for rotation in schedule.get("rotations") or []
+            for event in rotation.get("events") or []
+            for moment in (event.get("start_time"), event.get("end_time"))
+            if isinstance(moment, dict)
+        }
+        if zones - {schedule["time_zone"]}:
+            return None  # events keep their own zone's wall clock; the config uses the schedule's
+        live = self.v3_events(schedule, "")
+        rotations = [_rotation_from_events([e for e in live if e.rotation == index])
+                     for index in sorted({e.rotation for e in live})]  # fmt: skip
+        if not live or any(r is None for r in rotations):
+            return None
+        candidate: Json = {"id": "candidate", "name": schedule["name"],
+                           "time_zone": schedule["time_zone"], "rotations": rotations}  # fmt: skip
+        try:
+            again = rotation_events(Schedule.model_validate(candidate))
+        except ValidationError:
+            return None
+        if [_event_key(e) for e in again] != [_event_key(e) for e in live]:
+            return None
+        sid = self.assign("schedule", schedule, schedule["name"])
+        entry = self.head(sid, schedule, f"schedule {schedule['name']}")
+        entry["time_zone"] = schedule["time_zone"]
+        entry["rotations"] = rotations
+        self.import_id("schedulev2:Schedulev2", sid, schedule["id"])
+        self.v3_overrides(schedule, sid)
+        return entry
+
+    def v3_events(self, schedule: Json, config_id: str) -> list[ShiftEvent]:
+        """The schedule's events as the project's engine expands them (oncall.rotation)."""
+        zone = schedule["time_zone"]
+        events: list[ShiftEvent] = []
+        for index, rotation in enumerate(schedule.get("rotations") or []):
+            for event in rotation.get("events") or []:
+                start, end = _wall(event["start_time"], zone), _wall(event["end_time"], zone)
+                strategy = event.get("assignment_strategy") or {}
+                members = tuple(
+                    self.ids.get("person", m.get("user_id", "")) or f"?{m.get('user_id')}"
+                    for m in strategy.get("members") or []
+                    if m.get("type") == "user_member"
+                )
+                rules = [r for r in event.get("recurrence") or [] if r.startswith("RRULE:")]
+                events.append(
+                    ShiftEvent(
+                        config_id,
+                        index,
+                        str(event.get("name", "")),
+                        zone,
+                        start,
+                        end - start,
+                        _rrule(rules[0]) if rules else "FREQ=DAILY;COUNT=1",
+                        int(strategy.get("shifts_per_member") or 1),
+                        members,
+                        len(events),
+                    )
+                )
+        return events
+
+    def v3_overrides(self, schedule: Json, config_id: str) -> None:
+        for override in self.snap.v3_overrides.get(schedule["id"], []):
+            user = (override.get("overriding_member") or {}).get("user_id")
+            person = self.ids.get("person", user or "")
+            if person is None:
+                continue
+            self.result_overrides.append(
+                {
+                    "schedule": config_id,
+                    "person": person,
+                    "from": override["start_time"],
+                    "to": override["end_time"],
+                }
+            )
 
     def rotation(self, layer: Json, zone: str, subject: str) -> Json:
         """One layer as a config rotation (participants, turn, hand-off, restrictions)."""
@@ -544,6 +657,71 @@ def _layers_never_overlap(rotations: list[Json]) -> bool:
         for lo_a, hi_a in mine
         for lo_b, hi_b in theirs
     )
+
+
+def _wall(value: Any, zone: str) -> datetime:
+    """A v3 event time (`{date_time, time_zone}` or an ISO string) as naive wall-clock time
+    in the schedule's zone."""
+    if isinstance(value, dict):
+        moment = datetime.fromisoformat(str(value["date_time"]).replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo(value.get("time_zone") or zone))
+    else:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=ZoneInfo(zone))
+    return moment.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+
+
+RRULE_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+def _rrule(text: str) -> str:
+    """An RRULE without its prefix and without the default `INTERVAL=1` (RFC 5545)."""
+    parts = text.removeprefix("RRULE:").split(";")
+    return ";".join(p for p in parts if p.upper() != "INTERVAL=1")
+
+
+def _event_key(event: ShiftEvent) -> tuple[Any, ...]:
+    return (event.rotation, event.start, event.length, event.rrule,
+            event.shifts_per_member, event.members)  # fmt: skip
+
+
+def _rotation_from_events(events: list[ShiftEvent]) -> Json | None:
+    """The config rotation whose events (oncall.rotation.rotation_events) these are, if one
+    plainly is: one back-to-back event, or one event per weekly/daily window."""
+    first = events[0]
+    if any(e.members != first.members or e.rotation != first.rotation for e in events):
+        return None
+    if any(m.startswith("?") for m in first.members) or not first.members:
+        return None
+    rotation: Json = {"name": re.sub(r" \(\d+\)$", "", first.name) or None,
+                      "participants": list(first.members)}  # fmt: skip
+    if len(events) == 1 and "BYDAY" not in first.rrule and first.rrule != "FREQ=DAILY":
+        rotation.update(turn=format_duration(first.length),
+                        first_handoff=first.start.date().isoformat(),
+                        handoff_time=first.start.strftime("%H:%M"))  # fmt: skip
+        if first.shifts_per_member != 1:
+            rotation["shifts_per_member"] = first.shifts_per_member
+        return rotation
+    restrictions, turns = [], set()
+    for event in events:
+        weekly = re.fullmatch(r"FREQ=WEEKLY;BYDAY=(MO|TU|WE|TH|FR|SA|SU)", event.rrule)
+        if weekly is None and event.rrule != "FREQ=DAILY":
+            return None
+        restriction: Json = {"type": "weekly" if weekly else "daily"}
+        if weekly:
+            restriction["start_day"] = DAYS_OF_WEEK[RRULE_WEEKDAYS.index(weekly.group(1))]
+        restriction["start_time"] = event.start.strftime("%H:%M")
+        restriction["duration"] = format_duration(event.length)
+        restrictions.append(restriction)
+        turns.add(timedelta(days=7 if weekly else 1) * event.shifts_per_member)
+    if len(turns) != 1:
+        return None
+    handoff = min(e.start for e in events)
+    rotation.update(turn=format_duration(turns.pop()), first_handoff=handoff.date().isoformat(),
+                    handoff_time=handoff.strftime("%H:%M"), restrictions=restrictions)  # fmt: skip
+    return rotation
 
 
 def _who(layer: Json) -> str:

@@ -30,6 +30,7 @@ class Snapshot:
     schedules: list[Json] = field(default_factory=list)  # full objects with schedule_layers
     v3_schedules: list[Json] = field(default_factory=list)
     overrides: dict[str, list[Json]] = field(default_factory=dict)  # schedule id -> overrides
+    v3_overrides: dict[str, list[Json]] = field(default_factory=dict)  # v3 schedule id -> ...
     policies: list[Json] = field(default_factory=list)
     services: list[Json] = field(default_factory=list)  # with integrations included
     dependencies: list[Json] = field(default_factory=list)  # service relationships
@@ -95,7 +96,9 @@ def _read(
     listed = client.iter_all("schedules", params=_team_filter(teams_wanted))
     snap.schedules = [client.rget(f"schedules/{s['id']}") for s in listed]
     snap.v3_schedules = [
-        client.rget(f"v3/schedules/{s['id']}") for s in _optional_list(client, "v3/schedules")
+        client.rget(f"v3/schedules/{s['id']}")
+        for s in _optional_list(client, "v3/schedules")
+        if not teams_wanted or {t["id"] for t in s.get("teams") or []} & set(teams_wanted)
     ]
     now = datetime.now(UTC)
     since = since or now
@@ -106,6 +109,8 @@ def _read(
             params={"since": since.isoformat(), "until": until.isoformat()},
         )
         snap.overrides[schedule["id"]] = list(answer or [])
+    for schedule in snap.v3_schedules:
+        snap.v3_overrides[schedule["id"]] = _v3_overrides(client, schedule["id"], since, until)
     snap.policies = list(client.iter_all("escalation_policies", params=_team_filter(teams_wanted)))
     snap.services = list(
         client.iter_all(
@@ -128,3 +133,27 @@ def _optional_list(client: pagerduty.RestApiV2Client, path: str) -> list[Json]:
         if exc.response is not None and exc.response.status_code == 404:
             return []
         raise
+
+
+def _v3_overrides(
+    client: pagerduty.RestApiV2Client, schedule_id: str, since: datetime, until: datetime
+) -> list[Json]:
+    """`GET /v3/schedules/{id}/overrides` (offset pagination; 404 when the plan has none)."""
+    found: list[Json] = []
+    offset = 0
+    while True:
+        try:
+            page = client.jget(
+                f"v3/schedules/{schedule_id}/overrides",
+                params={"since": since.isoformat(), "until": until.isoformat(),
+                        "offset": offset, "limit": 100},
+            )  # fmt: skip
+        except pagerduty.HttpError as exc:
+            if exc.response is not None and exc.response.status_code == 404:
+                return found
+            raise
+        items = page.get("overrides", []) if isinstance(page, dict) else []
+        found += items
+        if not (isinstance(page, dict) and page.get("more")) or not items:
+            return found
+        offset += len(items)

@@ -280,7 +280,7 @@ class FakePagerDuty:
         self.clock = clock or Clock()
         # An adopted account's configuration (issue 13): when set, its users, teams,
         # schedules, policies and services answer the REST list/get endpoints.
-        self.account = account
+        self.account: Account | None = None
         self.rate_limit_per_minute = rate_limit_per_minute
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
@@ -299,6 +299,18 @@ class FakePagerDuty:
             self.users[user.id] = user
         for service in services:
             self.add_service(service)
+        if account is not None:
+            self.load_account(account)
+
+    def load_account(self, account: Account) -> None:
+        """Serve `account` (issue 13); its users may take overrides and its shift-based
+        schedules hold overrides at /v3/schedules/{id}/overrides (issue 11's endpoints)."""
+        self.account = account
+        for user in account.users.values():
+            self.users.setdefault(user["id"], User(user["id"], user["name"], user["email"]))
+        for schedule in account.v3_schedules.values():
+            rotations = {r["id"] for r in schedule.get("rotations", [])}
+            self.schedule_overrides.schedules.setdefault(schedule["id"], rotations)
 
     # ------------------------------------------------------------------ setup
 
@@ -1586,7 +1598,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         data["clock_speed"] = args.clock_speed
     fake = fake_from_config(data)
     if args.account is not None:  # issue 13: an account to import or check for drift
-        fake.account = account_from_yaml(args.account)
+        fake.load_account(account_from_yaml(args.account))
     print(f"local PagerDuty on http://{args.host}:{args.port}/ (inbox at /)", flush=True)
     uvicorn.run(create_app(fake), host=args.host, port=args.port, log_level="warning")
 

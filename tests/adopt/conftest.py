@@ -44,3 +44,47 @@ def realistic() -> Account:
 def server(realistic: Account) -> Iterator[FakePagerDutyServer]:
     with FakePagerDutyServer(seeded(realistic)) as running:
         yield running
+
+
+def use_project(monkeypatch: pytest.MonkeyPatch, root: Path, page_test_service: str) -> None:
+    """Run the CLI from a project of its own whose `prod` stack pages `page_test_service` in
+    the daily page test (an imported account has no `page-test` service)."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "Pulumi.yaml").write_text("name: incident-response\nruntime: python\n")
+    (root / "Pulumi.prod.yaml").write_text(
+        f"config:\n  incident-response:pageTestService: {page_test_service}\n"
+    )
+    monkeypatch.chdir(root)
+
+
+TOKEN_ENV = "ADOPT_TEST_TOKEN"
+
+
+def import_account(api_url: str, out: Path, *extra: str) -> tuple[int, str]:
+    """`irctl import pagerduty` in-process; (exit code, output with rich's wrapping undone)."""
+    from typer.testing import CliRunner
+
+    from irctl.cli import app
+
+    result = CliRunner().invoke(
+        app,
+        ["import", "pagerduty", "--api-url", api_url, "--token-env", TOKEN_ENV,
+         "--out", str(out), *extra],
+        env={TOKEN_ENV: TOKEN},
+    )  # fmt: skip
+    return result.exit_code, " ".join(result.output.split())
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """Any irctl command in-process, the token in TOKEN_ENV unless `env` says otherwise."""
+    from typer.testing import CliRunner
+
+    from irctl.cli import app
+
+    result = CliRunner().invoke(app, list(args), env={TOKEN_ENV: TOKEN} if env is None else env)
+    return result.exit_code, result.output
+
+
+def run_drift(api_url: str, config: Path, *extra: str) -> tuple[int, str]:
+    return run_cli("drift", "--config", str(config), "--api-url", api_url,
+                   "--token-env", TOKEN_ENV, *extra)  # fmt: skip

@@ -10,6 +10,7 @@ from pagerduty.api_client import ApiClient
 
 from oncall.importer import import_snapshot
 from oncall.live import Snapshot, client_for, read_account
+from orgconfig.model import OrgConfig
 from sandbox.pagerduty import FakePagerDutyServer, FaultPlan
 from tests.adopt.conftest import TOKEN, override_year
 
@@ -38,7 +39,21 @@ SPEC_FIELDS: dict[str, set[str]] = {
         "schedule_layers.restrictions.start_day_of_week",
     },
     "override": {"id", "start", "end", "user", "user.id", "user.summary"},
-    "v3_schedule": {"id", "name", "description", "time_zone", "rotations", "teams"},
+    "v3_schedule": {
+        "id", "name", "description", "time_zone", "rotations", "teams", "rotations.id",
+        "rotations.events", "rotations.events.name", "rotations.events.start_time",
+        "rotations.events.start_time.date_time", "rotations.events.start_time.time_zone",
+        "rotations.events.end_time", "rotations.events.end_time.date_time",
+        "rotations.events.end_time.time_zone", "rotations.events.recurrence",
+        "rotations.events.assignment_strategy",
+        "rotations.events.assignment_strategy.shifts_per_member",
+        "rotations.events.assignment_strategy.members",
+        "rotations.events.assignment_strategy.members.type",
+        "rotations.events.assignment_strategy.members.user_id",
+    },
+    # GET /v3/schedules/{id}/overrides
+    "v3_override": {"id", "start_time", "end_time", "overriding_member",
+                    "overriding_member.user_id", "rotation_id"},
     "escalation_policy": {
         "id", "name", "description", "num_loops", "teams", "teams.id",
         "on_call_handoff_notifications", "escalation_rules",
@@ -92,6 +107,18 @@ def _track(value: Any, prefix: str, seen: set[str]) -> Any:
 def test_every_field_the_importer_reads_is_in_pagerduty_openapi_description(
     server: FakePagerDutyServer,
 ) -> None:
+    created = httpx.post(
+        f"{server.url}/v3/schedules/PV3SCH1/overrides",
+        headers=AUTH,
+        json={"overrides": [{
+            "type": "override_shift", "rotation_id": "PROT001",
+            "start_time": f"{override_year()}-12-20T07:00:00Z",
+            "end_time": f"{override_year()}-12-20T15:00:00Z",
+            "overridden_member": {"type": "user_member", "user_id": "PUSR003"},
+            "overriding_member": {"type": "user_member", "user_id": "PUSR001"},
+        }]},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
     snap = read_account(client_for(server.url, TOKEN))
     seen: dict[str, set[str]] = {kind: set() for kind in SPEC_FIELDS}
 
@@ -108,8 +135,14 @@ def test_every_field_the_importer_reads_is_in_pagerduty_openapi_description(
         policies=track(snap.policies, "escalation_policy"),
         services=track(snap.services, "service"),
         dependencies=track(snap.dependencies, "relationship"),
+        v3_overrides={s: track(o, "v3_override") for s, o in snap.v3_overrides.items()},
     )
-    import_snapshot(tracked, org_name="Acme", now=datetime(2026, 12, 1, tzinfo=UTC))
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    # Drift reads more: a shift-based schedule Git manages (here: named like the v3 trial).
+    git = import_snapshot(snap, org_name="Acme", now=now).config
+    git["schedules"].append({"id": "trial", "name": "Follow the sun trial", "rotation": {
+        "participants": ["dana-kim"], "turn": "1d", "first_handoff": "2026-11-02"}})  # fmt: skip
+    import_snapshot(tracked, org_name="Acme", now=now, hints=OrgConfig.model_validate(git))
     for kind, fields in seen.items():
         assert fields, f"the importer reads no {kind} field: the account fixture lost coverage"
         assert fields <= SPEC_FIELDS[kind], (

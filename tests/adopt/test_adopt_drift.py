@@ -9,41 +9,40 @@ from pathlib import Path
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
-from irctl.cli import app
 from sandbox.pagerduty import FakePagerDutyServer
 from sandbox.pagerduty_account import account_from_data
 from sandbox.servers import free_port
-from tests.adopt.conftest import TOKEN, override_year, realistic_account, seeded
+from tests.adopt.conftest import (
+    TOKEN,
+    TOKEN_ENV,
+    import_account,
+    override_year,
+    realistic_account,
+    run_cli,
+    run_drift,
+    seeded,
+    use_project,
+)
 
 AUTH = {"Authorization": f"Token token={TOKEN}"}
-ENV = {"DRIFT_TOKEN": TOKEN, "COLUMNS": "200"}
-
-
-def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args), env=env if env is not None else ENV)
-    return result.exit_code, result.output
-
-
-def drift(server_url: str, config: Path, *extra: str) -> tuple[int, str]:
-    return run("drift", "--config", str(config), "--api-url", server_url,
-               "--token-env", "DRIFT_TOKEN", *extra)  # fmt: skip
 
 
 @pytest.fixture
-def adopted(tmp_path: Path) -> Iterator[tuple[FakePagerDutyServer, Path]]:
+def adopted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[FakePagerDutyServer, Path]]:
     """The realistic account, imported into Git as `irctl import` wrote it."""
+    use_project(monkeypatch, tmp_path / "project", "public-api")
     config = tmp_path / "acme.yaml"
     with FakePagerDutyServer(seeded(realistic_account())) as server:
-        code, output = run("import", "pagerduty", "--api-url", server.url, "--token-env",
-                           "DRIFT_TOKEN", "--out", str(config), "--org-name", "Acme")  # fmt: skip
+        code, output = import_account(server.url, config, "--org-name", "Acme")
         assert code == 0, output
         yield server, config
 
 
 def sentences(server_url: str, config: Path) -> tuple[int, list[str]]:
-    code, output = drift(server_url, config, "--format", "json")
+    code, output = run_drift(server_url, config, "--format", "json")
     return code, [d["sentence"] for d in json.loads(output)["differences"]]
 
 
@@ -103,12 +102,12 @@ def test_markdown_groups_by_area_and_text_lists_every_difference(
     adopted: tuple[FakePagerDutyServer, Path],
 ) -> None:
     server, config = adopted
-    code, markdown = drift(server.url, config, "--format", "markdown")
+    code, markdown = run_drift(server.url, config, "--format", "markdown")
     assert code == 3
     assert markdown.startswith("## PagerDuty drift: stack prod\n")
     assert "### Schedules" in markdown and "### Services" in markdown
     assert "### Escalation" not in markdown and "### Overrides" not in markdown
-    code, text = drift(server.url, config)
+    code, text = run_drift(server.url, config)
     assert code == 3 and text.startswith("3 difference(s) between PagerDuty and Git:")
 
 
@@ -132,13 +131,15 @@ SIMPLE = {
 }  # fmt: skip
 
 
-def test_an_account_that_matches_git_exits_0(tmp_path: Path) -> None:
+def test_an_account_that_matches_git_exits_0(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    use_project(monkeypatch, tmp_path / "project", "api")
     config = tmp_path / "simple.yaml"
     with FakePagerDutyServer(seeded(account_from_data(SIMPLE))) as server:
-        code, output = run("import", "pagerduty", "--api-url", server.url, "--token-env",
-                           "DRIFT_TOKEN", "--out", str(config))  # fmt: skip
+        code, output = import_account(server.url, config)
         assert code == 0, output
-        code, output = drift(server.url, config)
+        code, output = run_drift(server.url, config)
     assert (code, output) == (0, "no drift: PagerDuty matches Git\n")
 
 
@@ -147,19 +148,19 @@ def test_bad_input_and_unreachable_api_exit_2_without_printing_the_token(
 ) -> None:
     server, config = adopted
     dead = f"http://127.0.0.1:{free_port()}"
-    code, output = drift(dead, config)
+    code, output = run_drift(dead, config)
     assert code == 2 and "cannot reach the PagerDuty API" in output
-    wrong = {"DRIFT_TOKEN": "wrong-token-123"}
-    code, output = run("drift", "--config", str(config), "--api-url", server.url,
-                       "--token-env", "DRIFT_TOKEN", env=wrong)  # fmt: skip
+    wrong = {TOKEN_ENV: "wrong-token-123"}
+    code, output = run_cli("drift", "--config", str(config), "--api-url", server.url,
+                       "--token-env", TOKEN_ENV, env=wrong)  # fmt: skip
     assert code == 2 and "PagerDuty refused the API token (HTTP 401)" in output
     assert "wrong-token-123" not in output and "-123" not in output
-    code, output = run("drift", "--config", str(config), "--api-url", server.url,
+    code, output = run_cli("drift", "--config", str(config), "--api-url", server.url,
                        "--token-env", "NOT_SET_ANYWHERE", env={})  # fmt: skip
     assert code == 2 and "environment variable NOT_SET_ANYWHERE is not set" in output
     broken = tmp_path / "broken.yaml"
     broken.write_text(config.read_text().replace("repeat: 2", "repeat: 12"))
-    code, output = drift(server.url, broken)
+    code, output = run_drift(server.url, broken)
     assert code == 2 and "repeat 12 is outside PagerDuty's num_loops range 0..9" in output
     for args in ((), ("--format", "json"), ("--format", "markdown")):
-        assert TOKEN not in drift(server.url, config, *args)[1]
+        assert TOKEN not in run_drift(server.url, config, *args)[1]

@@ -26,7 +26,14 @@ from oncall.live import Snapshot
 from orgconfig.load import load_config
 from orgconfig.model import ID_PATTERN, OrgConfig
 from sandbox.pagerduty import FakePagerDutyServer
-from tests.adopt.conftest import TOKEN, override_year, realistic_account, seeded
+from tests.adopt.conftest import (
+    TOKEN,
+    import_account,
+    override_year,
+    realistic_account,
+    seeded,
+    use_project,
+)
 
 SCHEDULE_V2 = "pagerduty:index/schedulev2:Schedulev2"
 
@@ -46,27 +53,28 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Imported]:
     out = tmp_path_factory.mktemp("import")
     config_file, import_file = out / "acme.yaml", out / "import.json"
     with FakePagerDutyServer(seeded(realistic_account())) as server:
-        result = CliRunner().invoke(
-            app,
-            ["import", "pagerduty", "--api-url", server.url, "--token-env", "ADOPT_TOKEN",
-             "--out", str(config_file), "--import-file", str(import_file), "--org-name", "Acme"],
-            env={"ADOPT_TOKEN": TOKEN, "COLUMNS": "200"},
-        )  # fmt: skip
+        code, output = import_account(
+            server.url, config_file, "--import-file", str(import_file), "--org-name", "Acme"
+        )
     org = load_config(config_file)
     plan = record_program("prod", config_file, {"incident-response:pageTestService": "public-api"})
-    output = " ".join(result.output.split())  # rich wraps at the terminal width
-    yield Imported(config_file, import_file, output, result.exit_code, org, plan)
+    yield Imported(config_file, import_file, output, code, org, plan)
 
 
-def test_the_imported_config_passes_config_check_and_renders(imported: Imported) -> None:
+def test_the_imported_config_passes_config_check_and_renders(
+    imported: Imported, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert imported.exit_code == 0, imported.output
+    # A project of its own whose stack pages `public-api` in the daily page test (the account
+    # has no `page-test` service; the import says to set pageTestService).
+    use_project(monkeypatch, tmp_path, "public-api")
     check = CliRunner().invoke(app, ["config", "check", "--config", str(imported.config_file)])
     assert check.exit_code == 0, check.output
-    assert "7 people, 3 schedules, 2 escalation policies, 3 services" in " ".join(
+    assert "7 people, 4 schedules, 2 escalation policies, 3 services" in " ".join(
         check.output.split()
     )
     types = [r.type for r in imported.plan.resources if r.custom]
-    assert types.count(SCHEDULE_V2) == 3
+    assert types.count(SCHEDULE_V2) == 4
     assert types.count("pagerduty:index/serviceIntegration:ServiceIntegration") == 3
 
 
@@ -139,8 +147,6 @@ def test_layers_the_config_cannot_hold_are_reported_by_name(imported: Imported) 
         "service Customer support desk: urgency follows support hours (mon,tue,wed,thu,fri "
         "09:00:00-17:00:00 America/New_York: high inside, low outside)",
         "integration 'Support mailbox' (generic_email_inbound_integration) is not in the config",
-        "schedule Follow the sun trial: is a shift-based (v3) schedule; importing v3 "
-        "rotations is not built yet: not imported",
         "schedule Platform backup: is a legacy (layered) schedule; the program declares "
         "shift-based schedules (Schedulev2), so the first `pulumi up` creates a new one",
     ],
@@ -168,6 +174,21 @@ def test_services_keep_policy_urgency_and_timeouts(imported: Imported) -> None:
     )
 
 
+def test_a_shift_based_schedule_is_imported_as_rotations_and_adopted(
+    imported: Imported,
+) -> None:
+    trial = imported.org.schedule("follow-the-sun-trial")
+    (rotation,) = trial.rotations
+    assert (rotation.name, rotation.participants, rotation.turn.days) == ("EMEA", ["dana-kim"], 1)
+    assert [(r.type, r.start_time, r.duration.total_seconds()) for r in rotation.restrictions] == [
+        ("daily", "08:00", 8 * 3600)
+    ]
+    entries = json.loads(imported.import_file.read_text())["resources"]
+    (adopted,) = [e for e in entries if e.get("logicalName") == "follow-the-sun-trial"
+                  and e["type"] == SCHEDULE_V2]  # fmt: skip
+    assert adopted["id"] == "PV3SCH1"
+
+
 def test_overrides_become_config_overrides(imported: Imported) -> None:
     (override,) = imported.org.overrides
     year = override_year()
@@ -176,6 +197,13 @@ def test_overrides_become_config_overrides(imported: Imported) -> None:
         f"{year}-12-24T09:00:00+01:00",
         f"{year}-12-25T09:00:00+01:00",
     )
+
+
+def test_the_import_says_which_service_the_daily_page_test_should_use(
+    imported: Imported,
+) -> None:
+    assert "no `page-test` service" in imported.output
+    assert "pulumi config set incident-response:pageTestService <service id>" in imported.output
 
 
 def test_the_token_is_never_printed(imported: Imported) -> None:
@@ -206,8 +234,8 @@ def test_the_import_file_covers_every_pagerduty_resource_the_program_registers(
 
     adopted = {f"{e['type']}::{e['logicalName']}": e for e in entries if "id" in e}
     pagerduty = [k for k, r in registered.items() if r.custom and k.startswith("pagerduty:")]
-    # 2 teams, 7 memberships, 2 policies, 3 services, 3 integrations, 3 schedules.
-    assert len(pagerduty) == 20
+    # 2 teams, 7 memberships, 2 policies, 3 services, 3 integrations, 3 + 1 schedules.
+    assert len(pagerduty) == 21
     created = []
     for key in pagerduty:
         if key in adopted:
@@ -261,7 +289,7 @@ def test_config_ids_are_readable_unique_and_stable() -> None:
 def test_the_written_config_says_where_it_came_from_and_is_yaml(imported: Imported) -> None:
     text = imported.config_file.read_text()
     assert text.startswith("# yaml-language-server: $schema=")
-    assert "# Not imported (6):" in text
+    assert "# Not imported (5):" in text
     assert yaml.safe_load(text)["org"] == {"name": "Acme", "time_zone": "Europe/Berlin"}
 
 
@@ -284,13 +312,8 @@ def test_team_filter_imports_only_that_teams_schedules_policies_and_services(
 ) -> None:
     out = tmp_path / "support.yaml"
     with FakePagerDutyServer(seeded(realistic_account())) as server:
-        result = CliRunner().invoke(
-            app,
-            ["import", "pagerduty", "--api-url", server.url, "--token-env", "T",
-             "--out", str(out), "--team", "PTEAM02"],
-            env={"T": TOKEN},
-        )  # fmt: skip
-    assert result.exit_code == 0, result.output
+        code, output = import_account(server.url, out, "--team", "PTEAM02")
+    assert code == 0, output
     org = load_config(out)
     assert [t.id for t in org.teams] == ["customer-support"]
     assert [s.id for s in org.schedules] == ["support-office-hours"]

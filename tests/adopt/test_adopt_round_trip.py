@@ -19,16 +19,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from typer.testing import CliRunner
 
-from irctl.cli import app
 from irctl.plan import Plan, record_program
 from oncall.rotation import on_call
 from orgconfig.load import load_config
 from orgconfig.model import OrgConfig
 from sandbox.pagerduty import FakePagerDutyServer
 from sandbox.pagerduty_account import Account, account_from_data
-from tests.adopt.conftest import TOKEN, realistic_account, seeded
+from tests.adopt.conftest import import_account, realistic_account, seeded
 
 START = datetime(2026, 12, 7, tzinfo=UTC)
 END = START + timedelta(days=365)
@@ -123,17 +121,12 @@ def round_trip(tmp_path_factory: pytest.TempPathFactory) -> RoundTrip:
     account = realistic_account()
     config_file = tmp_path_factory.mktemp("round-trip") / "acme.yaml"
     with FakePagerDutyServer(seeded(account)) as server:
-        result = CliRunner().invoke(
-            app,
-            ["import", "pagerduty", "--api-url", server.url, "--token-env", "RT_TOKEN",
-             "--out", str(config_file), "--org-name", "Acme"],
-            env={"RT_TOKEN": TOKEN},
-        )  # fmt: skip
-    assert result.exit_code == 0, result.output
+        code, output = import_account(server.url, config_file, "--org-name", "Acme")
+    assert code == 0, output
     plan = record_program(
         "prod", Path(config_file), {"incident-response:pageTestService": "public-api"}
     )
-    return account, plan, " ".join(result.output.split()), load_config(config_file)
+    return account, plan, output, load_config(config_file)
 
 
 def _plan_emails(account: Account) -> dict[str, str]:
@@ -268,14 +261,9 @@ def test_layers_that_never_overlap_are_all_kept_as_rotations(tmp_path: Path) -> 
     account = account_from_data(WEEKDAY_WEEKEND)
     config_file = tmp_path / "ww.yaml"
     with FakePagerDutyServer(seeded(account)) as server:
-        result = CliRunner().invoke(
-            app,
-            ["import", "pagerduty", "--api-url", server.url, "--token-env", "RT_TOKEN",
-             "--out", str(config_file)],
-            env={"RT_TOKEN": TOKEN},
-        )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    assert "not imported" not in result.output
+        code, output = import_account(server.url, config_file)
+    assert code == 0, output
+    assert "not imported" not in output
     org = load_config(config_file)
     (schedule,) = org.schedules
     assert [(r.name, r.participants) for r in schedule.rotations] == [
