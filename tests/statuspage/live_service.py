@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
+import yaml
 from sqlalchemy import delete, update
 
 from statuspage import schema
@@ -181,3 +186,38 @@ def require(what: str, present: bool) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{what} is required when CI=true")
     pytest.skip(f"{what} is not installed")
+
+
+@contextmanager
+def served(tmp: Path, server: str = "granian") -> Iterator[str]:
+    """`python -m statuspage serve` as an operator runs it, on SQLite in `tmp`; yields the
+    base URL once /healthz says ok."""
+    config = tmp / "statuspage.yaml"
+    config.write_text(yaml.safe_dump(CONFIG))
+    port = free_port()
+    env = {
+        **os.environ,
+        "STATUSPAGE_DATABASE_URL": f"sqlite:///{tmp / 'status.db'}",
+        "STATUSPAGE_API_TOKEN": TOKEN,
+    }
+    command = [sys.executable, "-m", "statuspage", "serve", "--config", str(config)]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--server", server]
+    process = subprocess.Popen(
+        command, env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            try:
+                if httpx.get(f"{base}/healthz").text == "ok\n":
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "server did not become healthy"
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)

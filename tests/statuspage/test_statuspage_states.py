@@ -6,8 +6,12 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from live_service import Live, alert, notification
+import pytest
+from live_service import Live, alert, make_config, notification
+from sqlalchemy import text
 
+from statuspage.migrations import migrate
+from statuspage.store import Store, make_engine
 from statuspage.transitions import Effect
 
 HOOK = "/api/v1/alertmanager"
@@ -139,3 +143,91 @@ def test_the_leader_records_window_edges_once_with_effects(live: Live) -> None:
         assert kinds == ["maintenance_scheduled", "maintenance_started", "maintenance_ended"]
     finally:
         store.effect_listeners.clear()
+
+
+def test_a_version_2_database_upgrades_and_its_rows_behave(
+    empty_database_url: str,
+) -> None:
+    url = empty_database_url
+    engine = make_engine(url)
+    migrate(engine, target=2)
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with engine.begin() as conn:
+        # The incident table as version 2 built it, without the version 3 columns.
+        conn.execute(text("ALTER TABLE incident DROP COLUMN started_at"))
+        conn.execute(text("ALTER TABLE incident DROP COLUMN published"))
+        for row in (
+            {
+                "id": "inc1",
+                "kind": "incident",
+                "status": "resolved",
+                "impact": "critical",
+                "components": '["api"]',
+                "scheduled_for": None,
+                "scheduled_until": None,
+                "resolved_at": stamp,
+            },
+            {
+                "id": "mnt1",
+                "kind": "maintenance",
+                "status": "scheduled",
+                "impact": "none",
+                "components": '["db"]',
+                "resolved_at": None,
+                "scheduled_for": (now - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "scheduled_until": (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            },
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO incident (id, kind, name, status, impact, components, automated,"
+                    " created_at, updated_at, resolved_at, scheduled_for, scheduled_until)"
+                    " VALUES (:id, :kind, 'Old', :status, :impact, :components, false, :created,"
+                    " :created, :resolved_at, :scheduled_for, :scheduled_until)"
+                ),
+                {**row, "created": (now - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
+            )
+    engine.dispose()
+
+    store = Store(url, make_config())
+    store.migrate()
+    view = store.read_view(now)
+    [incident] = view.incidents
+    assert incident.published and incident.started_at is None
+    assert incident.duration == timedelta(hours=2)  # from created_at, as before
+    [maintenance] = view.maintenances
+    # Never moved by a person, so the clock drives it: in progress, and the leader records it.
+    assert maintenance.automated and maintenance.status_at(now) == "in_progress"
+    assert view.components["db"].status == "under_maintenance"
+    assert store.advance_maintenances(now) == 1
+    store.dispose()
+
+
+def test_effects_are_recorded_in_the_same_transaction(live: Live) -> None:
+    """A listener that fails takes the change down with it: nothing half-done is stored, so
+    an outbox written by a listener can never miss a committed change."""
+    store = live.service.store
+
+    def broken(_conn: object, _effects: list[Effect]) -> None:
+        raise RuntimeError("outbox unavailable")
+
+    store.effect_listeners.append(broken)
+    try:
+        with pytest.raises(RuntimeError, match="outbox unavailable"):
+            store.create_incident("Login fails", "investigating", "Looking.", "minor", [])
+    finally:
+        store.effect_listeners.clear()
+    live.service.refresh(force=True)
+    assert live.incidents() == []
+    seen: list[tuple[str, str]] = []
+    store.effect_listeners.append(
+        lambda conn, effects: seen.extend(
+            (e.kind, str(conn.execute(text("SELECT name FROM incident")).scalar())) for e in effects
+        )
+    )
+    try:
+        store.create_incident("Login fails", "investigating", "Looking.", "minor", [])
+    finally:
+        store.effect_listeners.clear()
+    assert seen == [("incident_created", "Login fails")]  # the row is visible to the listener
