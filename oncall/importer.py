@@ -579,6 +579,15 @@ class _Importer:
                 if value is not None:
                     entry[name] = value
             entry["urgency"] = self.urgency(subject, service, sid)
+            # PagerDuty does not say which metrics feed a service: it comes in without alert
+            # rules (the team wires alerting later, docs/adopt.md), which also keeps
+            # PagerDuty's auto-resolve valid (orgconfig/alerting.py `alerting_problems`).
+            entry["alerts"] = {"enabled": False}
+            self.note(
+                subject,
+                "imported with `alerts: {enabled: false}`: PagerDuty does not say which metrics "
+                "feed it; wire its alerting in Git (and drop auto_resolve_timeout then)",
+            )
             events = [i for i in service.get("integrations", []) if i.get("type") == EVENTS_V2]
             for other in service.get("integrations", []):
                 if other.get("type") != EVENTS_V2:
