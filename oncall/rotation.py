@@ -290,7 +290,8 @@ def on_call(
 
     Like a PagerDuty v3 override, an override replaces the member of each shift it overlaps
     (later overrides win); where no rotation has anyone on call it adds nobody: coverage
-    gaps are closed with rotations, not overrides.
+    gaps are closed with rotations, not overrides. On a legacy layered schedule an override
+    is PagerDuty's override layer: on call for its whole window.
     """
     result = shifts(schedule, start, end)
     for override in (o for o in overrides if o.schedule == schedule.id):
@@ -300,6 +301,9 @@ def on_call(
             Shift(s.start, s.end, override.person, schedule.id, OVERRIDE)
             for s in replaced(result, override, schedule.zone)
         ]
+        if schedule.layers and max(lo, start) < min(hi, end):
+            # A legacy override is a layer on top of all others: on call for its whole window.
+            taken = [Shift(max(lo, start), min(hi, end), override.person, schedule.id, OVERRIDE)]
         result = sorted(kept + taken)
     return result
 
