@@ -11,6 +11,7 @@ from datetime import UTC, timedelta
 
 from oncall.escalation import rules
 from oncall.rotation import (
+    OVERRIDE,
     ShiftEvent,
     iso_z,
     layer_turns,
@@ -102,6 +103,9 @@ class OverrideSpec:
     name: str  # resource name: stable while the entry is unchanged
     schedule: str
     shifts: tuple[OverrideShiftSpec, ...]
+    # A legacy layered schedule takes one v2 override for the whole window (`/schedules/{id}/
+    # overrides`, it names nobody it replaces): one shift, overridden == overriding.
+    legacy: bool = False
 
 
 @dataclass(frozen=True)
@@ -208,6 +212,10 @@ def override_spec(org: OrgConfig, override: Override) -> OverrideSpec:
     lo, hi = override_window(override, schedule.zone)
     replaced_shifts = replaced(shifts(schedule, lo, hi), override, schedule.zone)
     starts = f"{lo.astimezone(UTC):%Y%m%dT%H%MZ}".lower()
+    if schedule.layers:
+        whole = OverrideShiftSpec(OVERRIDE, iso_z(lo), iso_z(hi), override.person, override.person)
+        return OverrideSpec(f"{schedule.id}-override-{override.person}-{starts}", schedule.id,
+                            (whole,), legacy=True)  # fmt: skip
     return OverrideSpec(
         name=f"{schedule.id}-override-{override.person}-{starts}",
         schedule=schedule.id,
