@@ -15,6 +15,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from irctl.diff import rotation_changes
 from irctl.plan import record_program
 from oncall.coverage import coverage
 from oncall.rotation import on_call_at, shifts
@@ -142,3 +143,19 @@ def test_coverage_sees_the_final_layered_schedule(layered_org: Path) -> None:
         "morgan-chen is in tier 2 and tier 3 at the same time, Mon 2027-01-04 09:00 to "
         "17:00 Europe/Berlin" in problems
     )
+
+
+def test_diff_says_what_changes_in_a_layer_and_who_is_on_call(layered_org: Path) -> None:
+    before = load_config(layered_org)
+    backup = before.schedule("platform-backup")
+    office = backup.layers[1].model_copy(update={"participants": ["casey-novak"]})
+    after = before.model_copy(
+        update={"schedules": [
+            s.model_copy(update={"layers": [s.layers[0], office]}) if s.id == backup.id else s
+            for s in before.schedules
+        ]}
+    )  # fmt: skip
+    text = "\n".join(rotation_changes(before, after, utc(2027, 1, 4), utc(2027, 1, 11)))
+    assert "Layer Office hours: Rotation order: Morgan Chen → Casey Novak." in text
+    # Who is on call: the office-hours layer over the manager's, Monday 09:00-17:00 Berlin.
+    assert "| Mon 2027-01-04 09:00 | Mon 2027-01-04 17:00 | Morgan Chen | Casey Novak |" in text
