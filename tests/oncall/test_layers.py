@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from irctl.diff import rotation_changes
 from irctl.plan import record_program
+from learning.oncall_calendar import all_shifts, build_calendar
 from oncall.coverage import coverage
 from oncall.rotation import on_call_at, shifts
 from orgconfig.load import load_config
@@ -159,3 +160,26 @@ def test_diff_says_what_changes_in_a_layer_and_who_is_on_call(layered_org: Path)
     assert "Layer Office hours: Rotation order: Morgan Chen → Casey Novak." in text
     # Who is on call: the office-hours layer over the manager's, Monday 09:00-17:00 Berlin.
     assert "| Mon 2027-01-04 09:00 | Mon 2027-01-04 17:00 | Morgan Chen | Casey Novak |" in text
+
+
+def test_calendar_lists_the_final_layered_schedule(layered_org: Path) -> None:
+    org = load_config(layered_org)
+    start, end = utc(2027, 1, 4), utc(2027, 1, 6)
+    calendar = build_calendar(org, all_shifts(org, start, end), [], generated_at=start)
+    backup = sorted(
+        (str(e["dtstart"].dt), str(e["dtend"].dt), str(e["summary"]))
+        for e in calendar.walk("VEVENT")
+        if "Platform backup" in str(e["summary"])
+    )
+    assert backup == [
+        ("2027-01-04 01:00:00+01:00", "2027-01-04 09:00:00+01:00",
+         "On call: Jordan Lee (Platform backup, Manager)"),
+        ("2027-01-04 09:00:00+01:00", "2027-01-04 17:00:00+01:00",
+         "On call: Morgan Chen (Platform backup, Office hours)"),
+        ("2027-01-04 17:00:00+01:00", "2027-01-05 09:00:00+01:00",
+         "On call: Jordan Lee (Platform backup, Manager)"),
+        ("2027-01-05 09:00:00+01:00", "2027-01-05 17:00:00+01:00",
+         "On call: Morgan Chen (Platform backup, Office hours)"),
+        ("2027-01-05 17:00:00+01:00", "2027-01-06 01:00:00+01:00",
+         "On call: Jordan Lee (Platform backup, Manager)"),
+    ]  # fmt: skip
