@@ -239,7 +239,7 @@ class _Importer:
 
     def active_layers(self, schedule: Json, subject: str) -> list[Json]:
         layers = []
-        # The API lists the top layer first; the config's single rotation is the bottom one.
+        # The API lists the top layer first; the config lists layers bottom first (as the UI).
         for layer in reversed(schedule.get("schedule_layers", [])):
             end = layer.get("end")
             if end and datetime.fromisoformat(end.replace("Z", "+00:00")) <= self.now:
