@@ -80,6 +80,8 @@ def _rotations(
 def _layers(
     spec: ScheduleSpec, user_ids: Mapping[str, pulumi.Input[str]]
 ) -> list[pagerduty.ScheduleLayerArgs]:
+    # Bottom layer first, as the provider reads them back (terraform-provider-pagerduty
+    # `flattenScheduleLayers` reverses the API's top-first order): no diff after import.
     return [
         pagerduty.ScheduleLayerArgs(
             name=layer.name,

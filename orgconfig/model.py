@@ -344,6 +344,15 @@ class Layer(Strict):
     def _turn_in_range(cls, turn: timedelta) -> timedelta:
         return _turn_in_range(turn)
 
+    @field_validator("restrictions")
+    @classmethod
+    def _daily_shorter_than_a_day(cls, restrictions: list[Restriction]) -> list[Restriction]:
+        # The provider refuses a daily_restriction of a whole day (terraform-provider-pagerduty
+        # `resource_pagerduty_schedule.go`, CustomizeDiff): leave the restriction out instead.
+        if any(r.type == "daily" and r.duration >= timedelta(days=1) for r in restrictions):
+            raise ValueError("a daily restriction of a layer must be shorter than 1d")
+        return restrictions
+
 
 class Region(Strict):
     """One region of a follow-the-sun schedule: its people and its daily hours."""

@@ -183,3 +183,11 @@ def test_calendar_lists_the_final_layered_schedule(layered_org: Path) -> None:
         ("2027-01-05 17:00:00+01:00", "2027-01-06 01:00:00+01:00",
          "On call: Jordan Lee (Platform backup, Manager)"),
     ]  # fmt: skip
+
+
+def test_a_daily_layer_restriction_of_a_whole_day_is_refused() -> None:
+    # The provider refuses it; without restrictions the layer is on call around the clock.
+    with pytest.raises(ValidationError, match="shorter than 1d"):
+        Layer(participants=["ann"], turn=timedelta(days=1), first_handoff=date(2027, 1, 4),
+              restrictions=[Restriction(type="daily", start_time="00:00",
+                                        duration=timedelta(days=1))])  # fmt: skip
