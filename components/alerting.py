@@ -26,9 +26,10 @@ from alerts.alertmanager import (
     routing_key_name,
 )
 from alerts.documents import dump
-from alerts.rules import rule_objects
+from alerts.rules import RULE_OBJECT_PREFIX, rule_objects
 from alerts.templates import TEMPLATE
 from components.settings import StackSettings
+from deploy.kubernetes import with_drift_rule
 from orgconfig.model import OrgConfig
 
 PKG = "incident-response:alerting"
@@ -75,6 +76,9 @@ class AlertDelivery(pulumi.ComponentResource):
         org = args.org
 
         objects = rule_objects(org)
+        # Issue 13: the drift CronJob's warning, when the stack runs it (`driftSchedule`).
+        objects = with_drift_rule(objects, args.settings.value("driftSchedule"), namespace,
+                                  org.alerting.runbook_base_url, RULE_OBJECT_PREFIX)  # fmt: skip
         rules = [
             k8s.apiextensions.CustomResource(
                 f"{name}-rules-{rule_name}",

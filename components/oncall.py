@@ -77,6 +77,33 @@ def _rotations(
     ]
 
 
+def _layers(
+    spec: ScheduleSpec, user_ids: Mapping[str, pulumi.Input[str]]
+) -> list[pagerduty.ScheduleLayerArgs]:
+    # Bottom layer first, as the provider reads them back (terraform-provider-pagerduty
+    # `flattenScheduleLayers` reverses the API's top-first order): no diff after import.
+    return [
+        pagerduty.ScheduleLayerArgs(
+            name=layer.name,
+            start=layer.start,
+            rotation_virtual_start=layer.rotation_virtual_start,
+            rotation_turn_length_seconds=layer.rotation_turn_length_seconds,
+            users=[user_ids[person] for person in layer.users],
+            restrictions=[
+                pagerduty.ScheduleLayerRestrictionArgs(
+                    type=r.type,
+                    start_time_of_day=r.start_time_of_day,
+                    duration_seconds=r.duration_seconds,
+                    start_day_of_week=r.start_day_of_week,
+                )
+                for r in layer.restrictions
+            ]
+            or None,
+        )
+        for layer in spec.layers
+    ]
+
+
 @dataclass
 class ScheduleArgs:
     spec: ScheduleSpec
@@ -91,6 +118,22 @@ class Schedule(pulumi.ComponentResource):
     def __init__(self, name: str, args: ScheduleArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__(f"{PKG}:Schedule", name, None, opts)
         spec = args.spec
+        if spec.layers:
+            # A legacy layered schedule adopted as it is (docs/oncall.md): same type and name
+            # as `irctl import` writes into the bulk import file.
+            legacy = pagerduty.Schedule(
+                name,
+                name=spec.name,
+                description=spec.description or None,
+                time_zone=spec.time_zone,
+                teams=[args.team_ids[spec.team]] if spec.team else None,
+                layers=_layers(spec, args.user_ids),
+                opts=_child(self),
+            )
+            self.schedule_id = legacy.id
+            self.rotation_ids = pulumi.Output.from_input([])
+            self.register_outputs({"schedule_id": self.schedule_id})
+            return
         # Shift-based (API v3) schedule; the legacy `Schedule` is deprecated in the provider.
         # Same resource name as before: see docs/oncall.md for migrating existing stacks.
         schedule = pagerduty.Schedulev2(

@@ -33,7 +33,7 @@ from learning.pagerduty_api import DEFAULT_API_URL, RateLimitedClient
 from oncall.desired import OverrideSpec
 
 TOKEN_ENV = "PAGERDUTY_TOKEN"
-KEYS = ("schedule_id", "shifts", "api_url")
+KEYS = ("schedule_id", "shifts", "api_url", "legacy")
 
 
 def _client(api_url: str) -> RateLimitedClient:
@@ -55,6 +55,31 @@ def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+def _create_legacy(
+    client: RateLimitedClient, schedule_id: str, shifts: list[dict[str, Any]]
+) -> list[dict[str, str]]:
+    """Overrides of a legacy layered schedule: `POST /schedules/{id}/overrides` (REST v2,
+    PagerDuty/api-schema `reference/REST/openapiv3.json`) takes `{start, end, user}` items and
+    answers one `{status, override}` per item."""
+    body = {
+        "overrides": [
+            {
+                "start": shift["start_time"],
+                "end": shift["end_time"],
+                "user": {"id": shift["overriding_user_id"], "type": "user_reference"},
+            }
+            for shift in shifts
+        ]
+    }
+    answer = client.jpost(f"/schedules/{schedule_id}/overrides", json=body)
+    refused = [item for item in answer if item.get("status") != 201]
+    if refused:
+        raise RuntimeError(f"PagerDuty refused overrides: {refused}")
+    return [
+        {"id": item["override"]["id"], "start_time": item["override"]["start"]} for item in answer
+    ]
+
+
 class ScheduleOverrideProvider(ResourceProvider):
     """Creates and deletes the override shifts of one config override."""
 
@@ -67,7 +92,9 @@ class ScheduleOverrideProvider(ResourceProvider):
         # A shift that is already over is history: PagerDuty is not asked to create it.
         shifts = [s for s in props["shifts"] if _instant(s["end_time"]) > now]
         created: list[dict[str, str]] = []
-        if shifts:
+        if shifts and props.get("legacy"):
+            created = _create_legacy(client, props["schedule_id"], shifts)
+        elif shifts:
             body = {
                 "overrides": [
                     {
@@ -92,7 +119,8 @@ class ScheduleOverrideProvider(ResourceProvider):
     def delete(self, _id: str, props: dict[str, Any]) -> None:
         client = _client(props["api_url"])
         now = self.now()
-        path = f"/v3/schedules/{props['schedule_id']}/overrides"
+        version = "" if props.get("legacy") else "/v3"
+        path = f"{version}/schedules/{props['schedule_id']}/overrides"
         for made in props.get("created", []):
             if _instant(made["start_time"]) <= now:
                 continue  # started or past: PagerDuty keeps it as history
@@ -138,7 +166,7 @@ class ScheduleOverride(Resource):
             return [
                 {
                     "rotation_id": rotation_ids[s.rotation]
-                    if s.rotation < len(rotation_ids)
+                    if 0 <= s.rotation < len(rotation_ids)
                     else None,
                     "start_time": s.start_time,
                     "end_time": s.end_time,
@@ -159,6 +187,8 @@ class ScheduleOverride(Resource):
                 "schedule_id": args.schedule_id,
                 "shifts": shifts,
                 "api_url": args.api_url,
+                # Only on legacy schedules: existing overrides keep their inputs (no replace).
+                **({"legacy": True} if spec.legacy else {}),
                 "created": None,
                 "override_ids": None,
             },

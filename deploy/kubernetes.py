@@ -641,6 +641,27 @@ def drift_cronjob_manifests(settings: DeploySettings, version: str) -> list[Mani
     ]
 
 
+DRIFT_RULE_GROUP = "pagerduty-drift"
+
+
+def with_drift_rule(
+    objects: list[tuple[str, list[dict[str, Any]]]],
+    drift_schedule: str,
+    namespace: str,
+    runbook_base_url: str,
+    into: str,
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The PrometheusRule objects (name -> groups) plus the `PagerDutyDrift` group in object
+    `into` (the shared one, with the Watchdog) when the drift CronJob is on (`driftSchedule`);
+    unchanged otherwise."""
+    if not drift_schedule:
+        return objects
+    group = {"name": DRIFT_RULE_GROUP, "rules": [drift_alert_rule(namespace, runbook_base_url)]}
+    if all(name != into for name, _ in objects):
+        return [*objects, (into, [group])]
+    return [(name, [*groups, group] if name == into else groups) for name, groups in objects]
+
+
 def drift_alert_rule(namespace: str, runbook_base_url: str) -> dict[str, Any]:
     """The `PagerDutyDrift` warning over kube-state-metrics' CronJob series: the last
     scheduled drift check has not succeeded (drift found, or PagerDuty could not be read).

@@ -23,6 +23,7 @@ from oncall.rotation import on_call
 from orgconfig.load import ConfigError, load_config
 from orgconfig.model import (
     EscalationPolicy,
+    Layer,
     OrgConfig,
     Override,
     Rotation,
@@ -54,15 +55,21 @@ def _overrides_of(org: OrgConfig, schedule_id: str) -> list[Override]:
     return [o for o in org.overrides if o.schedule == schedule_id]
 
 
+def _parts(schedule: Schedule) -> list[Rotation | Layer]:
+    """A schedule's rotations, or its legacy layers (bottom first)."""
+    return [*schedule.all_rotations(), *schedule.layers]
+
+
 def _rotation_notes(
-    before: OrgConfig, after: OrgConfig, old: list[Rotation], new: list[Rotation]
+    before: OrgConfig, after: OrgConfig, old: list[Rotation | Layer], new: list[Rotation | Layer]
 ) -> list[str]:
     """One sentence per rotation setting that changes, in the words of the config."""
     notes = []
     if len(old) != len(new):
         notes.append(f"Rotations: {len(old)} → {len(new)}.")
     for index, (ra, rb) in enumerate(zip(old, new, strict=False)):
-        label = f"Rotation {rb.name or index + 1}: " if len(new) > 1 else ""
+        kind = "Layer" if isinstance(rb, Layer) else "Rotation"
+        label = f"{kind} {rb.name or index + 1}: " if len(new) > 1 else ""
         if ra.participants != rb.participants:
             notes.append(
                 f"{label}Rotation order: {_names(before, ra.participants)} → "
@@ -77,10 +84,9 @@ def _rotation_notes(
                 f"{label}First handoff: {ra.first_handoff} {ra.handoff_time} → "
                 f"{rb.first_handoff} {rb.handoff_time}."
             )
-        if ra.shifts_per_member != rb.shifts_per_member:
-            notes.append(
-                f"{label}Shifts per member: {ra.shifts_per_member} → {rb.shifts_per_member}."
-            )
+        kept = (getattr(ra, "shifts_per_member", 1), getattr(rb, "shifts_per_member", 1))
+        if kept[0] != kept[1]:
+            notes.append(f"{label}Shifts per member: {kept[0]} → {kept[1]}.")
         if ra.restrictions != rb.restrictions:
             notes.append(f"{label}On-call hours (restrictions) change.")
     return notes
@@ -121,14 +127,14 @@ def rotation_changes(
         s = new[sid]
         turns = "; ".join(
             f"{_names(after, r.participants)}, turns of {format_duration(r.turn)}"
-            for r in s.all_rotations()
+            for r in _parts(s)
         )
         lines.append(f"- New schedule **{s.name}** (`{sid}`): {turns}.")
     for sid in sorted(set(old) - set(new)):
         lines.append(f"- Schedule **{old[sid].name}** (`{sid}`) is removed.")
     for sid in [s.id for s in after.schedules if s.id in old]:
         a, b = old[sid], new[sid]
-        people = {p for r in a.all_rotations() for p in r.participants}
+        people = {p for r in _parts(a) for p in r.participants}
         same_overrides = _overrides_of(before, sid) == _overrides_of(after, sid)
         if (
             a == b
@@ -137,7 +143,7 @@ def rotation_changes(
         ):
             continue
         block: list[str] = []
-        block.extend(_rotation_notes(before, after, a.all_rotations(), b.all_rotations()))
+        block.extend(_rotation_notes(before, after, _parts(a), _parts(b)))
         if not same_overrides:
             block.append("Overrides change who is on call (see Time off and overrides).")
         if a.zone != b.zone:

@@ -143,6 +143,31 @@ def _rotation_event(
     return vevent
 
 
+def _layer_events(org: OrgConfig, shift_list: list[Shift], stamp: datetime) -> list[Event]:
+    """Shifts of legacy layered schedules (docs/oncall.md): one event per piece of the final
+    schedule, since a layer's turns are cut by the layers above it (no single RRULE)."""
+    out = []
+    for shift in shift_list:
+        schedule = org.schedule(shift.schedule_id)
+        if not schedule.layers or shift.rotation == OVERRIDE:
+            continue
+        zone = ZoneInfo(schedule.zone)
+        person = org.person(shift.person_id)
+        layer = schedule.layers[shift.rotation].name or f"Layer {shift.rotation + 1}"
+        vevent = Event()
+        vevent.add("uid", f"{schedule.id}-layer-{person.id}-{_stamp(shift.start)}@irctl")
+        vevent.add("dtstamp", stamp)
+        vevent.add("dtstart", shift.start.astimezone(zone))
+        vevent.add("dtend", shift.end.astimezone(zone))
+        vevent.add("summary", f"On call: {person.name} ({schedule.name}, {layer})")
+        vevent.add("description", f"{person.name} is on call for {schedule.name} ({layer}).")
+        vevent.add("categories", ["on-call"])
+        _attend(vevent, person)
+        vevent.add("transp", "TRANSPARENT")
+        out.append(vevent)
+    return out
+
+
 def _override_events(org: OrgConfig, shift_list: list[Shift], stamp: datetime) -> list[Event]:
     found: dict[str, Event] = {}
     for shift in (s for s in shift_list if s.rotation == OVERRIDE):
@@ -226,6 +251,8 @@ def build_calendar(
                 generated_at,
             )
         )
+    for vevent in _layer_events(org, shift_list, generated_at):
+        calendar.add_component(vevent)
     for vevent in _override_events(org, shift_list, generated_at):
         calendar.add_component(vevent)
     for vevent in _time_off_events(org, {s.person_id for s in shift_list}, generated_at):

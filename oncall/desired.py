@@ -10,8 +10,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 
 from oncall.escalation import rules
-from oncall.rotation import ShiftEvent, iso_z, override_window, replaced, rotation_events, shifts
-from orgconfig.model import OrgConfig, Override, Schedule, Service
+from oncall.rotation import (
+    OVERRIDE,
+    ShiftEvent,
+    iso_z,
+    layer_turns,
+    override_window,
+    replaced,
+    rotation_events,
+    shifts,
+)
+from orgconfig.model import DAYS_OF_WEEK, OrgConfig, Override, Restriction, Schedule, Service
 
 EVENTS_V2_INTEGRATION = "events_api_v2_inbound_integration"
 
@@ -43,6 +52,28 @@ class RotationSpec:
 
 
 @dataclass(frozen=True)
+class RestrictionSpec:
+    """A legacy layer's restriction as the provider takes it."""
+
+    type: str  # daily_restriction | weekly_restriction
+    start_time_of_day: str  # HH:MM:SS
+    duration_seconds: int
+    start_day_of_week: int | None  # 1 = Monday (weekly only)
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer of a legacy `Schedule` (kept for lossless adoption, docs/oncall.md)."""
+
+    name: str
+    start: str  # the layer's first hand-off, with the zone's offset (PagerDuty's own form)
+    rotation_virtual_start: str
+    rotation_turn_length_seconds: int
+    users: tuple[str, ...]  # person ids, in rotation order
+    restrictions: tuple[RestrictionSpec, ...]
+
+
+@dataclass(frozen=True)
 class ScheduleSpec:
     id: str
     name: str
@@ -50,6 +81,8 @@ class ScheduleSpec:
     time_zone: str
     team: str | None
     rotations: tuple[RotationSpec, ...]
+    # Non-empty: a legacy layered schedule (`pagerduty.Schedule`), bottom layer first.
+    layers: tuple[LayerSpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,6 +103,9 @@ class OverrideSpec:
     name: str  # resource name: stable while the entry is unchanged
     schedule: str
     shifts: tuple[OverrideShiftSpec, ...]
+    # A legacy layered schedule takes one v2 override for the whole window (`/schedules/{id}/
+    # overrides`, it names nobody it replaces): one shift, overridden == overriding.
+    legacy: bool = False
 
 
 @dataclass(frozen=True)
@@ -125,7 +161,41 @@ def event_spec(event: ShiftEvent) -> EventSpec:
     )
 
 
+def _restriction_spec(restriction: Restriction) -> RestrictionSpec:
+    weekly = restriction.type == "weekly"
+    return RestrictionSpec(
+        type=f"{restriction.type}_restriction",
+        start_time_of_day=f"{restriction.start_time}:00",
+        duration_seconds=int(restriction.duration.total_seconds()),
+        start_day_of_week=DAYS_OF_WEEK.index(restriction.start_day or "mon") + 1
+        if weekly
+        else None,
+    )
+
+
+def layer_specs(schedule: Schedule) -> tuple[LayerSpec, ...]:
+    """The legacy layers, bottom first; hand-offs in the zone's local time (with its offset)."""
+    out = []
+    for index, layer in enumerate(schedule.layers):
+        turns = layer_turns(schedule, index)
+        start = turns.localize(turns.start).isoformat()
+        out.append(
+            LayerSpec(
+                name=turns.name,
+                start=start,
+                rotation_virtual_start=start,
+                rotation_turn_length_seconds=int(layer.turn.total_seconds()),
+                users=turns.members,
+                restrictions=tuple(_restriction_spec(r) for r in layer.restrictions),
+            )
+        )
+    return tuple(out)
+
+
 def schedule_spec(schedule: Schedule) -> ScheduleSpec:
+    if schedule.layers:
+        return ScheduleSpec(schedule.id, schedule.name, schedule.description, schedule.zone,
+                            schedule.team, (), layer_specs(schedule))  # fmt: skip
     events = rotation_events(schedule)
     rotations = tuple(
         RotationSpec(tuple(event_spec(e) for e in events if e.rotation == index))
@@ -142,6 +212,10 @@ def override_spec(org: OrgConfig, override: Override) -> OverrideSpec:
     lo, hi = override_window(override, schedule.zone)
     replaced_shifts = replaced(shifts(schedule, lo, hi), override, schedule.zone)
     starts = f"{lo.astimezone(UTC):%Y%m%dT%H%MZ}".lower()
+    if schedule.layers:
+        whole = OverrideShiftSpec(OVERRIDE, iso_z(lo), iso_z(hi), override.person, override.person)
+        return OverrideSpec(f"{schedule.id}-override-{override.person}-{starts}", schedule.id,
+                            (whole,), legacy=True)  # fmt: skip
     return OverrideSpec(
         name=f"{schedule.id}-override-{override.person}-{starts}",
         schedule=schedule.id,

@@ -18,7 +18,15 @@ from zoneinfo import ZoneInfo
 
 from oncall.importer import Finding
 from oncall.rotation import ShiftEvent, event_shifts, override_window, rotation_events
-from orgconfig.model import EscalationPolicy, OrgConfig, Rotation, Schedule, Service, Tier
+from orgconfig.model import (
+    EscalationPolicy,
+    Layer,
+    OrgConfig,
+    Rotation,
+    Schedule,
+    Service,
+    Tier,
+)
 from orgconfig.units import format_duration
 
 AREAS = ("People", "Teams", "Schedules", "Overrides", "Escalation", "Services")
@@ -180,7 +188,7 @@ def _who(shifts: list[tuple[datetime, datetime, str]], moment: datetime, names: 
     return ", ".join(people) or "nobody"
 
 
-def _rotation(mine: Rotation, theirs: Rotation, names: _Names) -> list[str]:
+def _rotation(mine: Rotation | Layer, theirs: Rotation | Layer, names: _Names) -> list[str]:
     """Sentences for one Git rotation against the live one in the same place."""
     out = _people_in(mine.participants, theirs.participants, names)
     if mine.turn != theirs.turn:
@@ -195,19 +203,37 @@ def _rotation(mine: Rotation, theirs: Rotation, names: _Names) -> list[str]:
         )
     if mine.restrictions != theirs.restrictions:
         out.append(f"on-call hours are {_hours(theirs)} in PagerDuty, {_hours(mine)} in Git")
-    if mine.shifts_per_member != theirs.shifts_per_member:
-        out.append(
-            f"each person keeps {theirs.shifts_per_member} turn(s) in PagerDuty, "
-            f"{mine.shifts_per_member} in Git"
-        )
+    kept = (getattr(mine, "shifts_per_member", 1), getattr(theirs, "shifts_per_member", 1))
+    if kept[0] != kept[1]:
+        out.append(f"each person keeps {kept[1]} turn(s) in PagerDuty, {kept[0]} in Git")
+    return out
+
+
+def _layers(a: Schedule, b: Schedule, names: _Names) -> list[str]:
+    """Legacy layers in order (bottom first), each said like a rotation."""
+    if bool(a.layers) != bool(b.layers):
+        kinds = ("layered (legacy)", "shift-based")
+        live, git = (kinds[0], kinds[1]) if b.layers else (kinds[1], kinds[0])
+        return [f"is a {live} schedule in PagerDuty, a {git} one in Git"]
+    out = []
+    if len(a.layers) != len(b.layers):
+        out.append(f"has {len(b.layers)} layer(s) in PagerDuty, {len(a.layers)} in Git")
+    for n, (mine, theirs) in enumerate(zip(a.layers, b.layers, strict=False), start=1):
+        label = f"layer {mine.name or f'Layer {n}'!r}"
+        if mine.name != theirs.name:
+            out.append(f"{label} is called {theirs.name!r} in PagerDuty")
+        prefix = f"{label}: " if len(a.layers) > 1 else ""
+        out += [f"{prefix}{sentence}" for sentence in _rotation(mine, theirs, names)]
     return out
 
 
 def _schedule(a: Schedule, b: Schedule, names: _Names) -> list[str]:
     """Sentences for Git schedule `a` against live schedule `b` (rotations in order)."""
     out = []
+    if a.layers or b.layers:
+        out += _layers(a, b, names)
     git_rotations, live_rotations = a.all_rotations(), b.all_rotations()
-    if len(git_rotations) != len(live_rotations):
+    if len(git_rotations) != len(live_rotations) and not (a.layers or b.layers):
         out.append(
             f"has {len(live_rotations)} rotation(s) in PagerDuty, {len(git_rotations)} in Git"
         )
@@ -220,7 +246,7 @@ def _schedule(a: Schedule, b: Schedule, names: _Names) -> list[str]:
     return out
 
 
-def _hours(rotation: Rotation) -> str:
+def _hours(rotation: Rotation | Layer) -> str:
     if not rotation.restrictions:
         return "around the clock"
     return "; ".join(

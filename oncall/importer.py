@@ -9,11 +9,10 @@ Pure: no I/O, no pulumi. Decisions worth knowing:
   `loop_after`; `num_loops` becomes `repeat` (see oncall/escalation.py for the forward way).
 * A layer's `rotation_virtual_start`, read in the schedule's time zone, gives `first_handoff`
   and `handoff_time`; restrictions are kept with their days and times.
-* A legacy layer takes precedence over the layers below it; the config's rotations render
-  as a shift-based schedule whose rotations are all on call at once. Layers that are never
-  on call at the same time become one rotation each (precedence changes nothing then);
-  otherwise the schedule keeps its bottom layer ("Layer 1") and every other layer is listed
-  in the report (and in `irctl drift`). Nothing is dropped without a report line.
+* A legacy (layered) schedule becomes a schedule with `layers:`, every active layer bottom
+  first (the API lists the top layer first), each layer taking precedence over the ones
+  before it as in PagerDuty; the program declares it as the legacy `Schedule`, so Pulumi
+  adopts it by id. Nothing is dropped without a report line.
 * Overrides in the window read (the coming year) become `overrides:` entries.
 * A shift-based (v3) schedule is imported only when the config rotations read from its
   events render back to exactly those events (oncall.rotation.rotation_events); then Pulumi
@@ -36,8 +35,8 @@ from pydantic import ValidationError
 
 from oncall.live import Snapshot
 from oncall.rotation import ShiftEvent, rotation_events
-from orgconfig.model import DAYS_OF_WEEK, TIMEOUT_LIMITS, OrgConfig, Rotation, Schedule
-from orgconfig.units import format_duration, parse_duration
+from orgconfig.model import DAYS_OF_WEEK, TIMEOUT_LIMITS, OrgConfig, Schedule
+from orgconfig.units import format_duration
 
 Json = dict[str, Any]
 EVENTS_V2 = "events_api_v2_inbound_integration"
@@ -240,12 +239,20 @@ class _Importer:
 
     def active_layers(self, schedule: Json, subject: str) -> list[Json]:
         layers = []
-        # The API lists the top layer first; the config's single rotation is the bottom one.
+        # The API lists the top layer first; the config lists layers bottom first (as the UI).
         for layer in reversed(schedule.get("schedule_layers", [])):
             end = layer.get("end")
             if end and datetime.fromisoformat(end.replace("Z", "+00:00")) <= self.now:
                 self.note(subject, f"layer {layer.get('name')!r} ended {end}; not imported")
                 continue
+            start = layer.get("start")
+            if start and _local(start, "UTC") > max(self.now, _local(
+                    layer["rotation_virtual_start"], "UTC")):  # fmt: skip
+                self.unsupported(
+                    subject,
+                    f"layer {layer.get('name')!r} starts {start}; the config starts a layer at "
+                    "its hand-off (rotation_virtual_start): imported from its hand-off",
+                )
             if end:
                 self.unsupported(
                     subject,
@@ -284,41 +291,13 @@ class _Importer:
             zone = schedule["time_zone"]
             entry = self.head(sid, schedule, subject)
             entry["time_zone"] = zone
-            rotations = [self.rotation(layer, zone, subject) for layer in layers]
-            if len(layers) > 1 and _layers_never_overlap(rotations) and _valid(rotations):
-                # At most one layer is on call at any time, so PagerDuty's precedence between
-                # layers changes nothing: every layer becomes a rotation.
-                entry["rotations"] = [
-                    {"name": layer.get("name", layer["id"]), **rotation}
-                    for layer, rotation in zip(layers, rotations, strict=True)
-                ]
-            else:
-                bottom = rotations[0]
-                entry["rotation"] = {k: v for k, v in bottom.items() if k != "restrictions"}
-                if bottom.get("restrictions"):
-                    entry["restrictions"] = bottom["restrictions"]
-                for extra in layers[1:]:
-                    self.unsupported(
-                        subject,
-                        f"layer {extra.get('name')!r} ({_who(extra)}, turns of "
-                        f"{_duration(extra['rotation_turn_length_seconds'])}) not imported: it "
-                        "overlaps the layers below it, which it overrides in PagerDuty, while "
-                        "the config's rotations (shift-based schedules) are all on call at "
-                        "once, so carrying it over would change who is paged",
-                        (
-                            "Schedules",
-                            sid,
-                            f"{schedule['name']}: layer {extra.get('name')!r} ({_who(extra)}) "
-                            "exists only in PagerDuty",
-                        ),
-                    )
+            # Every layer, bottom first, kept as PagerDuty has it: later layers take precedence.
+            entry["layers"] = [
+                {"name": layer.get("name") or f"Layer {n}", **self.rotation(layer, zone, subject)}
+                for n, layer in enumerate(layers, start=1)
+            ]
             out.append(entry)
-            self.note(
-                subject,
-                "is a legacy (layered) schedule; the program declares shift-based schedules "
-                "(Schedulev2), so the first `pulumi up` creates a new one and points the "
-                "escalation policies at it: delete the legacy schedule afterwards",
-            )
+            self.import_id("schedule:Schedule", sid, schedule["id"])
             self.overrides(schedule, sid, subject)
         for schedule in _sorted(self.snap.v3_schedules):
             managed = self.hints.get("schedule", {}).get(schedule["name"])
@@ -579,6 +558,15 @@ class _Importer:
                 if value is not None:
                     entry[name] = value
             entry["urgency"] = self.urgency(subject, service, sid)
+            # PagerDuty does not say which metrics feed a service: it comes in without alert
+            # rules (the team wires alerting later, docs/adopt.md), which also keeps
+            # PagerDuty's auto-resolve valid (orgconfig/alerting.py `alerting_problems`).
+            entry["alerts"] = {"enabled": False}
+            self.note(
+                subject,
+                "imported with `alerts: {enabled: false}`: PagerDuty does not say which metrics "
+                "feed it; wire its alerting in Git (and drop auto_resolve_timeout then)",
+            )
             events = [i for i in service.get("integrations", []) if i.get("type") == EVENTS_V2]
             for other in service.get("integrations", []):
                 if other.get("type") != EVENTS_V2:
@@ -619,44 +607,6 @@ class _Importer:
                 f"depends on {supporting} (service dependency); not in the config",
             )
         return out
-
-
-def _week_minutes(rotation: Json) -> list[tuple[int, int]]:
-    """A rotation's on-call windows as [start, end) minutes of the week (Monday 00:00 = 0),
-    wrapped into 0..2 weeks; around the clock when it has no restrictions."""
-    week, day = 7 * 24 * 60, 24 * 60
-    spans = []
-    for r in rotation.get("restrictions") or [
-        {"type": "weekly", "start_day": "mon", "start_time": "00:00", "duration": "1w"}
-    ]:
-        hours, minutes = (int(x) for x in r["start_time"].split(":"))
-        length = int(parse_duration(r["duration"]).total_seconds() // 60)
-        days = range(7) if r["type"] == "daily" else [DAYS_OF_WEEK.index(r["start_day"])]
-        for d in days:
-            start = (d * day + hours * 60 + minutes) % week
-            spans += [(start, start + length), (start + week, start + week + length)]
-    return spans
-
-
-def _valid(rotations: list[Json]) -> bool:
-    """Whether every rotation fits the model (e.g. a turn of whole weeks with weekly hours)."""
-    try:
-        for rotation in rotations:
-            Rotation.model_validate(rotation)
-    except ValidationError:
-        return False
-    return True
-
-
-def _layers_never_overlap(rotations: list[Json]) -> bool:
-    windows = [_week_minutes(r) for r in rotations]
-    return not any(
-        lo_a < hi_b and lo_b < hi_a
-        for i, mine in enumerate(windows)
-        for theirs in windows[i + 1 :]
-        for lo_a, hi_a in mine
-        for lo_b, hi_b in theirs
-    )
 
 
 def _wall(value: Any, zone: str) -> datetime:
@@ -722,10 +672,6 @@ def _rotation_from_events(events: list[ShiftEvent]) -> Json | None:
     rotation.update(turn=format_duration(turns.pop()), first_handoff=handoff.date().isoformat(),
                     handoff_time=handoff.strftime("%H:%M"), restrictions=restrictions)  # fmt: skip
     return rotation
-
-
-def _who(layer: Json) -> str:
-    return ", ".join(str(u["user"].get("summary", u["user"]["id"])) for u in layer["users"])
 
 
 def import_snapshot(

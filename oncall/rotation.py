@@ -95,6 +95,13 @@ def _first_window(restriction: Restriction, handoff: datetime) -> datetime:
         day += timedelta(days=1)
 
 
+def _restriction_rule(restriction: Restriction) -> str:
+    """The RRULE of a restriction's windows: every day, or weekly on its start day."""
+    if restriction.type == "daily":
+        return "FREQ=DAILY"
+    return f"FREQ=WEEKLY;BYDAY={RRULE_DAYS[DAYS_OF_WEEK.index(restriction.start_day or 'mon')]}"
+
+
 def rotation_events(schedule: Schedule) -> list[ShiftEvent]:
     """Every rotation of `schedule` as the events PagerDuty gets (the model has checked that
     each rotation can be expressed this way: see `Rotation` in orgconfig/model.py)."""
@@ -120,10 +127,7 @@ def rotation_events(schedule: Schedule) -> list[ShiftEvent]:
             continue
         for number, restriction in enumerate(rotation.restrictions, start=1):
             period = timedelta(days=1 if restriction.type == "daily" else 7)
-            rule = "FREQ=DAILY"
-            if restriction.type == "weekly":
-                day = DAYS_OF_WEEK.index(restriction.start_day or "mon")
-                rule = f"FREQ=WEEKLY;BYDAY={RRULE_DAYS[day]}"
+            rule = _restriction_rule(restriction)
             label = name if len(rotation.restrictions) == 1 else f"{name} ({number})"
             events.append(
                 ShiftEvent(
@@ -186,7 +190,71 @@ def shifts(schedule: Schedule, start: datetime, end: datetime) -> list[Shift]:
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("start and end must be timezone-aware")
     start, end = start.astimezone(UTC), end.astimezone(UTC)
+    if schedule.layers:
+        return layered_shifts(schedule, start, end)
     return sorted(s for e in rotation_events(schedule) for s in event_shifts(e, start, end))
+
+
+def layer_turns(schedule: Schedule, index: int) -> ShiftEvent:
+    """A legacy layer's back-to-back turns as one event (same wall-clock rules as rotations)."""
+    layer = schedule.layers[index]
+    hours, minutes = (int(x) for x in layer.handoff_time.split(":"))
+    handoff = datetime.combine(layer.first_handoff, time(hours, minutes))
+    name = layer.name or f"Layer {index + 1}"
+    members = tuple(layer.participants)
+    return ShiftEvent(schedule.id, index, name, schedule.zone, handoff, layer.turn,
+                      _cadence(layer.turn), 1, members, index)  # fmt: skip
+
+
+def _restriction_windows(
+    schedule: Schedule, turns: ShiftEvent, restrictions: Sequence[Restriction],
+    start: datetime, end: datetime,
+) -> list[tuple[datetime, datetime]]:  # fmt: skip
+    """The UTC windows in [start, end) in which a restricted layer is on call."""
+    windows = []
+    for restriction in restrictions:
+        rule = _restriction_rule(restriction)
+        # A window open at the first hand-off counts from the hand-off: start a week earlier.
+        opens = _first_window(restriction, turns.start - timedelta(days=7))
+        event = ShiftEvent(schedule.id, turns.rotation, "", schedule.zone, opens,
+                           restriction.duration, rule, 1, ("",))  # fmt: skip
+        windows += [(w.start, w.end) for w in event_shifts(event, start, end)]
+    return sorted(windows)
+
+
+def _cut(shift: Shift, covers: Sequence[tuple[datetime, datetime]]) -> list[Shift]:
+    """The parts of `shift` outside every [lo, hi) of `covers` (sorted by lo)."""
+    pieces = [shift]
+    for lo, hi in covers[: bisect_left(covers, (shift.end,))]:
+        if hi > shift.start:
+            pieces = [part for piece in pieces for part in _outside(piece, lo, hi)]
+    return pieces
+
+
+def layered_shifts(schedule: Schedule, start: datetime, end: datetime) -> list[Shift]:
+    """A legacy layered schedule's final schedule in [start, end) (UTC), in time order.
+
+    Each layer's turns run back to back from its hand-off in the schedule's zone; its
+    restrictions only mask when it is on call. Layers are overlaid in order: a later layer
+    replaces the earlier ones wherever it has someone on call, as PagerDuty's layers do.
+    `Shift.rotation` is the layer's index.
+    """
+    result: list[Shift] = []
+    for index, layer in enumerate(schedule.layers):
+        turns = layer_turns(schedule, index)
+        # occurrence=None: the calendar's RRULE events describe rotations, not layers.
+        mine = [replace(s, occurrence=None) for s in event_shifts(turns, start, end)]
+        if layer.restrictions:
+            windows = _restriction_windows(schedule, turns, layer.restrictions, start, end)
+            mine = [
+                replace(s, start=max(s.start, lo), end=min(s.end, hi))
+                for s in mine
+                for lo, hi in windows[: bisect_left(windows, (s.end,))]
+                if hi > s.start
+            ]
+        covers = sorted((s.start, s.end) for s in mine)
+        result = [part for s in result for part in _cut(s, covers)] + mine
+    return sorted(result)
 
 
 def override_window(override: Override, zone: str) -> tuple[datetime, datetime]:
@@ -222,7 +290,8 @@ def on_call(
 
     Like a PagerDuty v3 override, an override replaces the member of each shift it overlaps
     (later overrides win); where no rotation has anyone on call it adds nobody: coverage
-    gaps are closed with rotations, not overrides.
+    gaps are closed with rotations, not overrides. On a legacy layered schedule an override
+    is PagerDuty's override layer: on call for its whole window.
     """
     result = shifts(schedule, start, end)
     for override in (o for o in overrides if o.schedule == schedule.id):
@@ -232,6 +301,9 @@ def on_call(
             Shift(s.start, s.end, override.person, schedule.id, OVERRIDE)
             for s in replaced(result, override, schedule.zone)
         ]
+        if schedule.layers and max(lo, start) < min(hi, end):
+            # A legacy override is a layer on top of all others: on call for its whole window.
+            taken = [Shift(max(lo, start), min(hi, end), override.person, schedule.id, OVERRIDE)]
         result = sorted(kept + taken)
     return result
 

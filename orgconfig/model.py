@@ -215,6 +215,17 @@ def _windows_overlap(restrictions: list[Restriction]) -> bool:
 MAX_SHIFTS_PER_MEMBER = 1000
 
 
+def _turn_in_range(turn: timedelta) -> timedelta:
+    if not MIN_TURN <= turn <= MAX_TURN:
+        raise ValueError(
+            f"turn {format_duration(turn)} is outside PagerDuty's limits: "
+            "from 1h to 365d (rotation_turn_length_seconds 3600..31536000)"
+        )
+    if turn.total_seconds() % 60:
+        raise ValueError("turn must be a whole number of minutes")
+    return turn
+
+
 class Rotation(Strict):
     """People taking turns: one rotation of a shift-based PagerDuty schedule (docs/oncall.md).
 
@@ -254,14 +265,7 @@ class Rotation(Strict):
     @field_validator("turn")
     @classmethod
     def _turn_in_range(cls, turn: timedelta) -> timedelta:
-        if not MIN_TURN <= turn <= MAX_TURN:
-            raise ValueError(
-                f"turn {format_duration(turn)} is outside PagerDuty's limits: "
-                "from 1h to 365d (rotation_turn_length_seconds 3600..31536000)"
-            )
-        if turn.total_seconds() % 60:
-            raise ValueError("turn must be a whole number of minutes")
-        return turn
+        return _turn_in_range(turn)
 
     @model_validator(mode="after")
     def _fits_a_shift_based_schedule(self) -> Rotation:
@@ -310,6 +314,44 @@ class Rotation(Strict):
                 f"shifts_per_member {value} must be between 1 and {MAX_SHIFTS_PER_MEMBER}"
             )
         return value
+
+
+class Layer(Strict):
+    """One layer of a legacy (layered) PagerDuty schedule, kept as it is for lossless adoption.
+
+    People take back-to-back turns of `turn` from `first_handoff` `handoff_time` (the layer's
+    `rotation_virtual_start`, wall-clock time in the schedule's zone); `restrictions` only mask
+    when the layer is on call, the turns run on regardless. A later layer takes precedence
+    over earlier ones wherever it has someone on call (PagerDuty, "Schedule Basics": with
+    several layers, Layer 2 is on call where it overlaps Layer 1). docs/oncall.md.
+    """
+
+    name: str | None = Field(
+        None, min_length=1, max_length=255, description="Shown in PagerDuty; default Layer N."
+    )
+    participants: list[PersonRef] = Field(
+        description="Who takes turns, in rotation order.", min_length=1
+    )
+    turn: Duration = Field(description="Length of one person's turn (1h to 365d).")
+    first_handoff: date = Field(description="Date a turn of the first participant starts.")
+    handoff_time: TimeOfDay = Field("09:00", description="Local time of day of each handoff.")
+    restrictions: list[Restriction] = Field(
+        default_factory=list, description="When this layer is on call (default: always)."
+    )
+
+    @field_validator("turn")
+    @classmethod
+    def _turn_in_range(cls, turn: timedelta) -> timedelta:
+        return _turn_in_range(turn)
+
+    @field_validator("restrictions")
+    @classmethod
+    def _daily_shorter_than_a_day(cls, restrictions: list[Restriction]) -> list[Restriction]:
+        # The provider refuses a daily_restriction of a whole day (terraform-provider-pagerduty
+        # `resource_pagerduty_schedule.go`, CustomizeDiff): leave the restriction out instead.
+        if any(r.type == "daily" and r.duration >= timedelta(days=1) for r in restrictions):
+            raise ValueError("a daily restriction of a layer must be shorter than 1d")
+        return restrictions
 
 
 class Region(Strict):
@@ -382,11 +424,27 @@ class Schedule(Strict):
     follow_the_sun: FollowTheSun | None = Field(
         None, description="Shorthand: one daily rotation per region."
     )
+    layers: list[Layer] = Field(
+        default_factory=list,
+        description="A legacy layered schedule, bottom layer first; a later layer takes "
+        "precedence where it has someone on call. For adopted schedules (`irctl import`); new "
+        "schedules use `rotation`/`rotations`/`follow_the_sun`.",
+    )
 
     @model_validator(mode="after")
     def _has_a_rotation(self) -> Schedule:
+        if self.layers:
+            if self.rotation or self.rotations or self.follow_the_sun or self.restrictions:
+                raise ValueError(
+                    "`layers` (a legacy layered schedule) cannot be combined with `rotation`, "
+                    "`restrictions`, `rotations` or `follow_the_sun`"
+                )
+            return self
         if self.rotation is None and not self.rotations and self.follow_the_sun is None:
-            raise ValueError("a schedule needs `rotation`, `rotations` or `follow_the_sun`")
+            raise ValueError(
+                "a schedule needs `rotation`, `rotations` or `follow_the_sun` (or, for an "
+                "adopted legacy schedule, `layers`)"
+            )
         if self.restrictions and self.rotation is None:
             raise ValueError(
                 "schedule-level `restrictions` belong to `rotation`; with `rotations` give each "

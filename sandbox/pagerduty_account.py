@@ -392,6 +392,53 @@ def account_routes(
                     }, 200
         raise AccountError(404, "Not Found", 2100)
 
+    async def create_schedule_overrides(request: Request) -> tuple[Any, int]:
+        """POST /schedules/{id}/overrides (PagerDuty/api-schema, openapiv3.json): a list of
+        `{start, end, user}`; answers 201 with one `{status, override}` per item."""
+        try:
+            body = await request.json()
+        except ValueError:
+            body = None
+        items = body.get("overrides") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            raise AccountError(400, "body must be {'overrides': [{start, end, user}, ...]}", 2001)
+        answer = []
+        with account.lock:
+            schedule_id = request.path_params["id"]
+            account.get("schedules", schedule_id)
+            for item in items:
+                user = (item.get("user") or {}).get("id")
+                try:
+                    start, end = parse_time(item["start"]), parse_time(item["end"])
+                except (KeyError, ValueError):
+                    answer.append({"status": 400, "errors": ["Invalid start or end"],
+                                   "override": item})  # fmt: skip
+                    continue
+                if user not in account.users or end <= start:
+                    problem = "Override must end after its start" if user in account.users else (
+                        "User not found")  # fmt: skip
+                    answer.append({"status": 400, "errors": [problem], "override": item})
+                    continue
+                taken = {o["id"] for o in account.overrides}
+                number = next(n for n in range(1, len(taken) + 2) if f"POVR{n:03d}" not in taken)
+                made = {"id": f"POVR{number:03d}", "schedule": schedule_id,
+                        "user": user, "start": item["start"], "end": item["end"]}  # fmt: skip
+                account.overrides.append(made)
+                answer.append(
+                    {"status": 201, "override": account.override_json(made, _base(request))}
+                )
+        return answer, 201
+
+    async def delete_schedule_override(request: Request) -> tuple[Json, int]:
+        with account.lock:
+            params = request.path_params
+            found = [o for o in account.overrides
+                     if o["schedule"] == params["id"] and o["id"] == params["oid"]]  # fmt: skip
+            if not found:
+                raise AccountError(404, "Not Found", 2100)
+            account.overrides.remove(found[0])
+        return {}, 204
+
     async def dependencies(request: Request) -> tuple[Json, int]:
         with account.lock:
             service_id = request.path_params["id"]
@@ -466,6 +513,10 @@ def account_routes(
         *routes,
         Route("/teams/{id}/members", wrap(team_members), methods=["GET"]),
         Route("/schedules/{id}/overrides", wrap(schedule_overrides), methods=["GET"]),
+        Route("/schedules/{id}/overrides", wrap(create_schedule_overrides), methods=["POST"]),
+        Route(
+            "/schedules/{id}/overrides/{oid}", wrap(delete_schedule_override), methods=["DELETE"]
+        ),
         Route("/v3/schedules", wrap(list_v3), methods=["GET"]),
         Route(
             "/v3/schedules/{id}",

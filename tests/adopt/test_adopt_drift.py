@@ -52,10 +52,8 @@ def test_right_after_import_drift_lists_only_what_the_config_cannot_hold(
     server, config = adopted
     code, found = sentences(server.url, config)
     assert code == 3
+    # Every layer is kept (`layers:`), so only the support-hours urgency remains.
     assert found == [
-        "Platform primary: layer 'Layer 2 (weekday office hours)' (Dana Kim, Alex Rivera) "
-        "exists only in PagerDuty",
-        "Platform primary: layer 'Layer 3 (weekend nights)' (Sam Okafor) exists only in PagerDuty",
         "Customer support desk: urgency is high in support hours and low outside them in "
         "PagerDuty, always high in Git",
     ]
@@ -88,7 +86,8 @@ def test_edits_made_through_the_api_show_up_in_words_with_exit_3(
     code, after = sentences(server.url, config)
     assert code == 3
     assert [s for s in after if s not in before] == [
-        "Platform primary: Priya Shah was added in PagerDuty (not in Git)",
+        "Platform primary: layer 'Layer 1 (around the clock)': Priya Shah was added in "
+        "PagerDuty (not in Git)",
         f"Platform primary: override for Sam Okafor {year}-12-31 09:00 to {year + 1}-01-01 09:00 "
         "exists only in PagerDuty",
         f"Platform primary: override for Sam Okafor {year}-12-24 09:00 to 12-25 09:00 exists "
@@ -105,10 +104,11 @@ def test_markdown_groups_by_area_and_text_lists_every_difference(
     code, markdown = run_drift(server.url, config, "--format", "markdown")
     assert code == 3
     assert markdown.startswith("## PagerDuty drift: stack prod\n")
-    assert "### Schedules" in markdown and "### Services" in markdown
-    assert "### Escalation" not in markdown and "### Overrides" not in markdown
+    # Right after import only the support-hours urgency differs (every layer was kept).
+    assert "### Services" in markdown
+    assert "### Schedules" not in markdown and "### Escalation" not in markdown
     code, text = run_drift(server.url, config)
-    assert code == 3 and text.startswith("3 difference(s) between PagerDuty and Git:")
+    assert code == 3 and text.startswith("1 difference(s) between PagerDuty and Git:")
 
 
 SIMPLE = {

@@ -7,8 +7,11 @@ from pathlib import Path
 import kubernetes_validate
 import yaml
 
-from deploy.kubernetes import DRIFT_CRONJOB, drift_alert_rule, toolbox_manifests
+from deploy.kubernetes import DRIFT_CRONJOB, DRIFT_RULE_GROUP, drift_alert_rule, toolbox_manifests
 from deploy.settings import DeploySettings
+from iac.redaction import unwrap
+from irctl.alerting import RULE_TYPE, planned_rule_groups
+from irctl.plan import record_program
 from orgconfig.load import load_config
 from tests.alerts.conftest import run, tool
 
@@ -97,3 +100,22 @@ def test_the_drift_warning_fires_only_while_the_last_run_has_not_succeeded(tmp_p
     assert tested.returncode == 0, tested.stdout + tested.stderr
     assert rule["annotations"]["runbook_url"] == f"{RUNBOOKS}PagerDutyDrift.md"
     assert (Path(__file__).resolve().parents[2] / "docs/runbooks/PagerDutyDrift.md").exists()
+
+
+def test_the_drift_warning_is_in_the_rendered_rules_only_when_the_cronjob_runs(
+    tmp_path: Path,
+) -> None:
+    promtool = tool("promtool")
+    on = record_program("prod", FIXTURE, {"incident-response:driftSchedule": "30 6 * * *"})
+    off = record_program("prod", FIXTURE)
+    groups = planned_rule_groups(on) or []
+    (drift,) = [g for g in groups if g["name"] == DRIFT_RULE_GROUP]
+    assert [r["alert"] for r in drift["rules"]] == ["PagerDutyDrift"]
+    assert 'namespace="incident-response"' in drift["rules"][0]["expr"]
+    # In the shared PrometheusRule, next to the Watchdog.
+    (shared,) = [r for r in on.of_type(RULE_TYPE) if r.name.endswith("incident-response-alerts")]
+    assert DRIFT_RULE_GROUP in [g["name"] for g in unwrap(shared.raw_inputs)["spec"]["groups"]]
+    assert all(g["name"] != DRIFT_RULE_GROUP for g in planned_rule_groups(off) or [])
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump({"groups": groups}))
+    checked = run(promtool, "check", "rules", "rules.yaml", cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout + checked.stderr

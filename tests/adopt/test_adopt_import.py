@@ -36,6 +36,7 @@ from tests.adopt.conftest import (
 )
 
 SCHEDULE_V2 = "pagerduty:index/schedulev2:Schedulev2"
+SCHEDULE_V1 = "pagerduty:index/schedule:Schedule"
 
 
 @dataclass
@@ -74,7 +75,8 @@ def test_the_imported_config_passes_config_check_and_renders(
         check.output.split()
     )
     types = [r.type for r in imported.plan.resources if r.custom]
-    assert types.count(SCHEDULE_V2) == 4
+    # The three legacy schedules stay legacy (layered) ones; the shift-based one stays v3.
+    assert (types.count(SCHEDULE_V1), types.count(SCHEDULE_V2)) == (3, 1)
     assert types.count("pagerduty:index/serviceIntegration:ServiceIntegration") == 3
 
 
@@ -120,24 +122,26 @@ def test_rule_order_delays_and_repeat_are_kept(imported: Imported) -> None:
 def test_schedules_keep_zone_hand_off_turn_and_restrictions(imported: Imported) -> None:
     support = imported.org.schedule("support-office-hours")
     assert support.zone == "America/New_York"
-    assert (str(support.rotation.first_handoff), support.rotation.handoff_time) == (
-        "2026-01-05",
-        "09:00",
-    )
-    assert support.rotation.participants == ["priya-shah", "luis-ortega"]
+    (layer,) = support.layers
+    assert (str(layer.first_handoff), layer.handoff_time) == ("2026-01-05", "09:00")
+    assert layer.participants == ["priya-shah", "luis-ortega"]
     assert [(r.type, r.start_day, r.start_time, r.duration.total_seconds()) for r in
-            support.restrictions] == [
+            layer.restrictions] == [
         ("weekly", day, "09:00", 8 * 3600) for day in ("mon", "tue", "wed", "thu", "fri")
     ]  # fmt: skip
 
 
-def test_layers_the_config_cannot_hold_are_reported_by_name(imported: Imported) -> None:
+def test_every_layer_is_kept_in_order(imported: Imported) -> None:
     primary = imported.org.schedule("platform-primary")
-    assert primary.rotation.participants == ["alex-rivera", "sam-okafor", "dana-kim"]
-    text = imported.config_file.read_text()
-    for name in ("Layer 2 (weekday office hours)", "Layer 3 (weekend nights)"):
-        assert f"layer '{name}'" in imported.output
-        assert f"layer '{name}'" in text  # the reviewer sees it in the file's header too
+    # Bottom first, as the UI numbers them (the API lists the top layer first).
+    assert [(layer.name, layer.participants, layer.turn.total_seconds(), layer.handoff_time,
+             len(layer.restrictions)) for layer in primary.layers] == [
+        ("Layer 1 (around the clock)", ["alex-rivera", "sam-okafor", "dana-kim"], 604800,
+         "09:00", 0),
+        ("Layer 2 (weekday office hours)", ["dana-kim", "alex-rivera"], 86400, "09:00", 5),
+        ("Layer 3 (weekend nights)", ["sam-okafor"], 1209600, "20:00", 1),
+    ]  # fmt: skip
+    assert "layer '" not in imported.output  # no layer left out or reported
 
 
 @pytest.mark.parametrize(
@@ -147,8 +151,6 @@ def test_layers_the_config_cannot_hold_are_reported_by_name(imported: Imported) 
         "service Customer support desk: urgency follows support hours (mon,tue,wed,thu,fri "
         "09:00:00-17:00:00 America/New_York: high inside, low outside)",
         "integration 'Support mailbox' (generic_email_inbound_integration) is not in the config",
-        "schedule Platform backup: is a legacy (layered) schedule; the program declares "
-        "shift-based schedules (Schedulev2), so the first `pulumi up` creates a new one",
     ],
 )
 def test_what_cannot_be_expressed_is_reported(imported: Imported, reported: str) -> None:
@@ -172,6 +174,10 @@ def test_services_keep_policy_urgency_and_timeouts(imported: Imported) -> None:
         None,
         None,
     )
+    # PagerDuty does not say which metrics feed a service: alerting is wired later in Git,
+    # so PagerDuty's auto-resolve stays valid (Alertmanager does not page these services).
+    assert [s.alerts.enabled for s in imported.org.services] == [False] * 3
+    assert "Public API: imported with `alerts: {enabled: false}`" in imported.output
 
 
 def test_a_shift_based_schedule_is_imported_as_rotations_and_adopted(
@@ -242,12 +248,12 @@ def test_the_import_file_covers_every_pagerduty_resource_the_program_registers(
             assert chain(adopted[key]) == registered_chain(key)
         else:
             created.append(key)
-    # A legacy (layered) schedule is not a shift-based one: the only creates are the three
-    # Schedulev2 replacements, and the import says so for each of them.
-    names = ("platform-primary", "platform-backup", "support-office-hours")
-    assert sorted(created) == [f"{SCHEDULE_V2}::{name}" for name in sorted(names)]
-    for name in names:
-        assert f"pulumi up will create {SCHEDULE_V2} {name} (nothing to adopt)" in imported.output
+    # Every PagerDuty resource is adopted: the first `pulumi up` creates nothing new.
+    assert created == []
+    assert "pulumi up will create" not in imported.output
+    # The legacy (layered) schedules are adopted as they are, by id, as legacy Schedules.
+    assert adopted[f"{SCHEDULE_V1}::platform-primary"]["id"] == "PSCH001"
+    assert adopted[f"{SCHEDULE_V2}::follow-the-sun-trial"]["id"] == "PV3SCH1"
     assert (
         adopted["pagerduty:index/serviceIntegration:ServiceIntegration::web-events-v2"]["id"]
         == "PSVC002.PINT002"
@@ -289,7 +295,7 @@ def test_config_ids_are_readable_unique_and_stable() -> None:
 def test_the_written_config_says_where_it_came_from_and_is_yaml(imported: Imported) -> None:
     text = imported.config_file.read_text()
     assert text.startswith("# yaml-language-server: $schema=")
-    assert "# Not imported (5):" in text
+    assert "# Not imported (3):" in text
     assert yaml.safe_load(text)["org"] == {"name": "Acme", "time_zone": "Europe/Berlin"}
 
 

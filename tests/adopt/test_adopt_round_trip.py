@@ -30,7 +30,7 @@ from tests.adopt.conftest import import_account, realistic_account, seeded
 
 START = datetime(2026, 12, 7, tzinfo=UTC)
 END = START + timedelta(days=365)
-SCHEDULE = "pagerduty:index/schedulev2:Schedulev2"
+SCHEDULES = ("pagerduty:index/schedulev2:Schedulev2", "pagerduty:index/schedule:Schedule")
 POLICY = "pagerduty:index/escalationPolicy:EscalationPolicy"
 SERVICE = "pagerduty:index/service:Service"
 INTEGRATION = "pagerduty:index/serviceIntegration:ServiceIntegration"
@@ -88,14 +88,14 @@ class Layer:
 
 
 def account_on_call(
-    account: Account, schedule: dict[str, Any], bottom_only: bool
+    account: Account, schedule: dict[str, Any]
 ) -> tuple[Callable[[datetime], str | None], set[datetime]]:
     """Who the account has on call (an override on top, else the highest layer with
     somebody on call) and the moments where that can change."""
     email = {u["id"]: u["email"] for u in account.users.values()}
-    raw = schedule["layers"][:1] if bottom_only else schedule["layers"]
     layers = [
-        Layer(r, [email[u] for u in r["users"]], schedule["time_zone"]) for r in reversed(raw)
+        Layer(r, [email[u] for u in r["users"]], schedule["time_zone"])
+        for r in reversed(schedule["layers"])
     ]
     overrides = [
         (_at(o["start"]), _at(o["end"]), email[o["user"]])
@@ -134,16 +134,13 @@ def _plan_emails(account: Account) -> dict[str, str]:
     return {f"user-{u['email'].split('@')[0]}": u["email"] for u in account.users.values()}
 
 
-@pytest.mark.parametrize(
-    ("schedule_id", "bottom_only"),
-    [("PSCH002", False), ("PSCH003", False), ("PSCH001", True)],
-)
+@pytest.mark.parametrize("schedule_id", ["PSCH002", "PSCH003", "PSCH001"])
 def test_the_same_person_is_on_call_at_every_minute_for_12_months(
-    round_trip: RoundTrip, schedule_id: str, bottom_only: bool
+    round_trip: RoundTrip, schedule_id: str
 ) -> None:
     account, _, output, org = round_trip
     schedule = account.schedules[schedule_id]
-    theirs, changes = account_on_call(account, schedule, bottom_only)
+    theirs, changes = account_on_call(account, schedule)
     config_schedule = next(s for s in org.schedules if s.name == schedule["name"])
     ours = [
         (s.start, s.end, org.person(s.person_id).email)
@@ -164,17 +161,21 @@ def test_the_same_person_is_on_call_at_every_minute_for_12_months(
     differing = [m for m in moments if theirs(m) != config_who(m)]
     assert differing == [], f"{schedule['name']}: first differences at {differing[:3]}"
     assert len(moments) > 50  # the comparison really walked the year's hand-offs
-    if bottom_only:
-        # A legacy layer overrides the layers below it while the config's rotations are all
-        # on call at once: the upper layers are reported by name, not dropped silently.
-        for layer in schedule["layers"][1:]:
-            assert f"layer '{layer['name']}'" in output
+    # Every layer is kept, in order (PSCH001: three layers with restrictions, across both
+    # Berlin DST changes of 2027), and none is reported as left out.
+    assert [layer.name for layer in config_schedule.layers] == [
+        layer["name"] for layer in schedule["layers"]
+    ]
+    for layer in schedule["layers"]:
+        assert f"layer '{layer['name']}'" not in output
 
 
 def test_escalation_order_and_timings_are_the_same(round_trip: RoundTrip) -> None:
     account, plan, _, _ = round_trip
     emails = _plan_emails(account)
-    schedule_names = {f"{r.name}-id": r.inputs["name"] for r in plan.of_type(SCHEDULE)}
+    schedule_names = {
+        f"{r.name}-id": r.inputs["name"] for kind in SCHEDULES for r in plan.of_type(kind)
+    }
     for policy in account.escalation_policies.values():
         rendered = next(r for r in plan.of_type(POLICY) if r.inputs["name"] == policy["name"])
         ours = [
@@ -257,7 +258,7 @@ WEEKDAY_WEEKEND = {
 }  # fmt: skip
 
 
-def test_layers_that_never_overlap_are_all_kept_as_rotations(tmp_path: Path) -> None:
+def test_layers_that_never_overlap_are_kept_as_layers(tmp_path: Path) -> None:
     account = account_from_data(WEEKDAY_WEEKEND)
     config_file = tmp_path / "ww.yaml"
     with FakePagerDutyServer(seeded(account)) as server:
@@ -266,11 +267,11 @@ def test_layers_that_never_overlap_are_all_kept_as_rotations(tmp_path: Path) -> 
     assert "not imported" not in output
     org = load_config(config_file)
     (schedule,) = org.schedules
-    assert [(r.name, r.participants) for r in schedule.rotations] == [
+    assert [(r.name, r.participants) for r in schedule.layers] == [
         ("Weekdays", ["ann-berg", "bo-chan"]),
         ("Weekends", ["cy-dunn", "bo-chan"]),
     ]
-    theirs, changes = account_on_call(account, account.schedules["PS1"], bottom_only=False)
+    theirs, changes = account_on_call(account, account.schedules["PS1"])
     ours = [
         (s.start, s.end, org.person(s.person_id).email) for s in on_call(schedule, [], START, END)
     ]
