@@ -242,7 +242,7 @@ def validate(
     report.step("on-call coverage", coverage_problems, f"(next {COVERAGE_WEEKS} weeks)")
 
     from deploy.settings import DeploySettingsError
-    from iac.plan import record_program
+    from iac.plan import paused_gc, record_program
     from irctl.render import writers
 
     out.mkdir(parents=True, exist_ok=True)
@@ -251,7 +251,8 @@ def validate(
     except DeploySettingsError as exc:
         report.step("render", [str(exc)])
         return report.problems
-    files = [file for write in writers() for file in write(org, plan, out)]
+    with paused_gc():  # issue 11: see iac.plan.paused_gc
+        files = [file for write in writers() for file in write(org, plan, out)]
     report.step("render", [], f"({len(plan.resources)} resources, {len(files)} files)")
 
     prometheus_problems, detail = check_prometheus(out)
