@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.orggen import generate_org  # noqa: E402
+from bench.sections import write_section  # noqa: E402
 
 HEADING = "## Render speed"
 GOAL_SECONDS = 15.0
@@ -122,18 +123,6 @@ def section(results: list[Run], teams: int, rounds: int, argv: list[str]) -> str
     return "\n".join(lines)
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replace (or append) only this benchmark's section; other sections stay as they are."""
-    current = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = current.find(HEADING + "\n")
-    if start == -1:
-        current = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = current.find("\n## ", start + len(HEADING))
-        current = current[:start] + text + (current[end + 1 :] if end != -1 else "")
-    path.write_text(current.rstrip("\n") + "\n")
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -144,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     results = measure(args.sizes, args.teams, args.rounds)
     if args.write:
-        write_section(args.write, section(results, args.teams, args.rounds, argv))
+        write_section(args.write, HEADING, section(results, args.teams, args.rounds, argv))
     return 0
 
 
