@@ -16,6 +16,7 @@ import yaml
 from deploy.settings import STATUSPAGE_SECRET_KEYS, DeploySettings, DeploySettingsError
 from deploy.statuspage_config import statuspage_config
 from orgconfig.model import OrgConfig
+from orgconfig.yamlsafe import FastDumper
 
 Manifest = dict[str, Any]
 
@@ -127,7 +128,7 @@ def statuspage_manifests(
     version = settings.statuspage_tag
     lbl = labels(STATUSPAGE, "status-page", version)
     config = statuspage_config(org)
-    config_text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+    config_text = yaml.dump(config, Dumper=FastDumper, sort_keys=False, allow_unicode=True)
     postgresql = uses_postgresql(settings, secrets)
     replicas = settings.statuspage_replicas
     pod_security, container_security = _restricted_security()

@@ -8,7 +8,13 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from irctl.stacks import StackError, config_file_for, find_project_root, page_test_service_for
+from irctl.stacks import (
+    StackError,
+    check_stack_settings,
+    config_file_for,
+    find_project_root,
+    page_test_service_for,
+)
 from orgconfig.load import ConfigError, load_config
 from orgconfig.model import OrgConfig
 
@@ -50,6 +56,7 @@ def load_org(stack: str, config: Path | None, *, deploying: bool = False) -> tup
     read the org (on-call, calendar, metrics, drift) do not impose them."""
     try:
         path = config_file_for(stack, config)
+        check_stack_settings(stack)
         page_test = page_test_service_for(stack) if deploying else None
         return load_config(path, page_test_service=page_test), path
     except StackError as exc:

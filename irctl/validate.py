@@ -22,6 +22,7 @@ from irctl.common import ConfigOption, StackOption, console, err, fail
 from irctl.hygiene import object_size_problems, secret_settings_problems
 from irctl.stacks import (
     StackError,
+    check_stack_settings,
     config_file_for,
     find_project_root,
     page_test_service_for,
@@ -260,6 +261,7 @@ def validate(
     console.print(f"validating stack [bold]{stack}[/] ...")
     try:
         path = config_file_for(stack, config)
+        check_stack_settings(stack)  # issue 11
         org: OrgConfig = load_config(path, page_test_service=page_test_service_for(stack))
     except StackError as exc:
         report.step("config", [str(exc)])
@@ -278,7 +280,7 @@ def validate(
     report.step("on-call coverage", coverage_problems, "(next 12 months, by tier)")
 
     from deploy.settings import DeploySettingsError
-    from iac.plan import record_program
+    from iac.plan import paused_gc, record_program
     from irctl.render import writers
 
     out.mkdir(parents=True, exist_ok=True)
@@ -287,7 +289,8 @@ def validate(
     except DeploySettingsError as exc:
         report.step("render", [str(exc)])
         return report.problems
-    files = [file for write in writers() for file in write(org, plan, out)]
+    with paused_gc():  # issue 11: see iac.plan.paused_gc
+        files = [file for write in writers() for file in write(org, plan, out)]
     report.step("render", [], f"({len(plan.resources)} resources, {len(files)} files)")
 
     prometheus_problems, detail = check_prometheus(out)
