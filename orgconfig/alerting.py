@@ -481,19 +481,17 @@ class ServiceAlerts(_Strict):
         return self
 
 
-def alerting_problems(org: Any) -> list[str]:
-    """Cross checks between services and alerting (`org` is an `OrgConfig`)."""
+def alerting_problems(service: Any) -> list[str]:
+    """Checks between a service's alerts and its other fields (`service` is a `Service`)."""
     problems = []
-    for service in org.services:
-        if service.alerts.enabled and service.auto_resolve_timeout is not None:
-            problems.append(
-                f"service {service.id}: auto_resolve_timeout must be null while Alertmanager "
-                "pages it (alerts.enabled): PagerDuty would resolve the incident while the "
-                "alert still fires, and Alertmanager would open a new one at its next repeat"
-            )
-        if service.alerts.status_page != "off" and not service.status_page_component:
-            problems.append(
-                f"service {service.id}: alerts.status_page {service.alerts.status_page!r} needs "
-                "a status_page_component"
-            )
+    if service.alerts.enabled and service.auto_resolve_timeout is not None:
+        problems.append(
+            "auto_resolve_timeout must be null while Alertmanager pages this service "
+            "(alerts.enabled): PagerDuty would resolve the incident while the alert still "
+            "fires, and Alertmanager would open a new one at its next repeat"
+        )
+    if service.alerts.status_page != "off" and not service.status_page_component:
+        problems.append(
+            f"alerts.status_page {service.alerts.status_page!r} needs a status_page_component"
+        )
     return problems

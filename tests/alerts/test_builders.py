@@ -404,8 +404,9 @@ def test_alertmanager_fed_services_must_not_auto_resolve(
     api["auto_resolve_timeout"] = "4h"
     with pytest.raises(ConfigError) as caught:
         load_config(write_config(data))
-    assert "service api: auto_resolve_timeout must be null while Alertmanager pages it" in (
-        caught.value.report()
+    report = caught.value.report()
+    assert "services[0]: auto_resolve_timeout must be null while Alertmanager pages this" in (
+        report
     )
 
 
