@@ -544,7 +544,17 @@ def rule_tests(org: OrgConfig, rule_file: str = "rules.yaml") -> dict[str, Any]:
     if burns and (burst := burst_test(burns[0], budget, step)) is not None:
         tests.append(burst)
     interval = format_duration(step)
-    return {"rule_files": [rule_file], "evaluation_interval": interval, "tests": tests}
+    # Paging groups first: the warnings read the burn ratios they record at the same step.
+    from alerts.rules import PAGING, rule_groups
+
+    names = [group["name"] for group in rule_groups(org)]
+    order = sorted(names, key=lambda name: not name.endswith(f".{PAGING}"))
+    return {
+        "rule_files": [rule_file],
+        "evaluation_interval": interval,
+        "group_eval_order": order,
+        "tests": tests,
+    }
 
 
 def untested(org: OrgConfig) -> list[tuple[str, str]]:
@@ -593,12 +603,12 @@ def _seconds(text: str) -> float:
     return float(text[:-1]) * units[text[-1]]
 
 
-def _shape(group: dict[str, Any], service: Service) -> str:
-    """A rule group with its service's id and name taken out: services of the same shape
+def _shape(groups: list[dict[str, Any]], service: Service) -> str:
+    """A service's rule groups with its id and name taken out: services of the same shape
     have the same rules but for whom they watch."""
     import json
 
-    text = json.dumps(group["rules"], sort_keys=True)
+    text = json.dumps([group["rules"] for group in groups], sort_keys=True)
     text = text.replace(service.name, "<name>")
     return re.sub(rf"(?<![a-z0-9]){re.escape(service.id)}(?![a-z0-9])", "<id>", text)
 
@@ -607,14 +617,14 @@ def representatives(org: OrgConfig, groups: list[dict[str, Any]]) -> list[Servic
     """One service per distinct rule shape (in config order). The others' rules differ from
     their representative's only in the service's id and name, which the unit tests of the
     representative and `promtool check rules` of every rule already cover."""
-    from alerts.rules import group_name
+    from alerts.rules import group_names
 
     by_name = {group["name"]: group for group in groups}
     seen: dict[str, Service] = {}
     for service in org.services:
-        group = by_name.get(group_name(service.id))
-        if group is not None:
-            seen.setdefault(_shape(group, service), service)
+        found = [by_name[name] for name in group_names(service.id) if name in by_name]
+        if found:
+            seen.setdefault(_shape(found, service), service)
     return list(seen.values())
 
 
@@ -629,11 +639,11 @@ def write_shards(
     `parts` test files of about equal work (default: one per core) to run in parallel. The
     work grows with the kinds of services, not their number."""
     from alerts.documents import dump
-    from alerts.rules import WATCHDOG_GROUP, group_name
+    from alerts.rules import WATCHDOG_GROUP, group_names
 
     by_name = {group["name"]: group for group in groups}
     chosen = representatives(org, groups)
-    names = [group_name(s.id) for s in chosen] + [WATCHDOG_GROUP]
+    names = [name for s in chosen for name in group_names(s.id)] + [WATCHDOG_GROUP]
     rules = folder / "shards.rules.yaml"
     rules.write_text(dump({"groups": [by_name[n] for n in names if n in by_name]}))
     generated = rule_tests(org.model_copy(update={"services": chosen}), rules.name)

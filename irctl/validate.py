@@ -244,18 +244,17 @@ def heartbeat_warning(stack: str, root: Path | None = None) -> str | None:
 
 
 def check_rule_sizes(folder: Path) -> tuple[list[str], int]:
-    """Every rendered PrometheusRule must fit a Kubernetes object (1 MiB)."""
+    """Every rendered PrometheusRule must fit a Kubernetes object (1 MiB); the file name
+    (`NN-prometheusrule-<name>.yaml`) says which, so nothing is parsed."""
     from alerts.rules import oversized
 
     problems: list[str] = []
-    count = 0
-    for path in sorted(folder.glob("*prometheusrule*.yaml")):
-        text = path.read_text()
-        for manifest in yaml.load_all(text, Loader=yaml.CSafeLoader):
-            if manifest and manifest.get("kind") == "PrometheusRule":
-                count += 1
-                problems.extend(f"{path.name}: {p}" for p in oversized(manifest, text))
-    return problems, count
+    paths = sorted(folder.glob("*-prometheusrule-*.yaml"))
+    for path in paths:
+        name = path.stem.split("-prometheusrule-", 1)[1]
+        manifest = {"kind": "PrometheusRule", "metadata": {"name": name}}
+        problems.extend(f"{path.name}: {p}" for p in oversized(manifest, path.read_text()))
+    return problems, len(paths)
 
 
 def validate(

@@ -47,6 +47,7 @@ Selector = Annotated[str, AfterValidator(_selector_syntax)]
 NAME_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DEFAULT_WORKLOAD_NAMESPACE = "default"
+MAX_PAGE_GROUP_WAIT = timedelta(seconds=10)
 
 
 class _Strict(BaseModel):
@@ -303,6 +304,12 @@ class AlertingSettings(_Strict):
         "`interval` when not 1m). Every *_for and rate_window must be a whole multiple of it; "
         "scrape the alerted metrics at least this often.",
     )
+    paging_evaluation_interval: Duration = Field(
+        timedelta(seconds=15),
+        description="How often the paging (critical) rules evaluate: their own rule groups "
+        "run this often (or at evaluation_interval when that is shorter), so a page leaves "
+        "soon after `for` even where the global interval is 30s or 1m.",
+    )
     thresholds: Thresholds = Field(default_factory=Thresholds)
     timings: AlertmanagerTimings = Field(default_factory=AlertmanagerTimings)
     slack: Slack = Field(default_factory=Slack)
@@ -354,9 +361,24 @@ class AlertingSettings(_Strict):
             raise ValueError(f"evaluation_interval {format_duration(value)} must be above 0s")
         return value
 
+    def paging_interval(self) -> timedelta:
+        return min(self.paging_evaluation_interval, self.evaluation_interval)
+
     @model_validator(mode="after")
     def _durations_fit_the_interval(self) -> AlertingSettings:
         problems = interval_problems(self.thresholds, self.evaluation_interval)
+        paging = self.paging_interval()
+        if paging <= timedelta(0) or self.evaluation_interval % paging:
+            problems.append(
+                f"paging_evaluation_interval ({format_duration(paging)}) must be above 0s and "
+                f"divide evaluation_interval ({format_duration(self.evaluation_interval)})"
+            )
+        if self.timings.page.group_wait > MAX_PAGE_GROUP_WAIT:
+            problems.append(
+                f"timings.page.group_wait ({format_duration(self.timings.page.group_wait)}) "
+                f"must be at most {format_duration(MAX_PAGE_GROUP_WAIT)}: a page must leave "
+                "within `for` + 30s"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -108,18 +108,28 @@ def test_thresholds_are_the_example_orgs(org: OrgConfig) -> None:
     assert f"{ratio}1d" in ticket and f"{ratio}2h" in ticket and "> 0.003" in ticket
     assert f"{ratio}3d" in ticket and "> 0.001" in ticket
     # The burn-rate rules read recording rules (as Sloth/Pyrra), recorded once per window
-    # in the service's own group, before its alerts.
-    [api] = [g for g in rule_groups(org) if g["name"] == "api.alerts"]
-    recorded = [r for r in api["rules"] if "record" in r]
-    assert [r["record"] for r in recorded] == [
-        f"{ratio}{w}" for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+    # before the alerts: the paging windows with the pages, the others with the warnings.
+    groups = {g["name"]: g for g in rule_groups(org)}
+    records = {}
+    for kind in ("alerts", "warnings"):
+        rules = groups[f"api.{kind}"]["rules"]
+        records[kind] = [r for r in rules if "record" in r]
+        assert rules[: len(records[kind])] == records[kind]
+    assert [r["record"] for r in records["alerts"]] == [
+        f"{ratio}{w}" for w in ("5m", "30m", "1h", "6h")
     ]
-    assert api["rules"][: len(recorded)] == recorded
-    assert recorded[-1]["expr"] == (
+    assert [r["record"] for r in records["warnings"]] == [f"{ratio}{w}" for w in ("2h", "1d", "3d")]
+    assert records["warnings"][-1]["expr"] == (
         'sum(rate(http_requests_total{service="api", code=~"5.."}[3d])) / '
         'sum(rate(http_requests_total{service="api"}[3d]))'
     )
-    assert recorded[-1]["labels"] == {"service": "api"}
+    assert records["warnings"][-1]["labels"] == {"service": "api"}
+    # Pages evaluate every 15 s in their own groups; warnings at the global interval.
+    assert {r["labels"]["severity"] for r in groups["api.alerts"]["rules"] if "alert" in r} == {
+        "critical"
+    }
+    assert groups["api.alerts"]["interval"] == "15s"
+    assert "interval" not in groups["api.warnings"]
     watchdog = next(r for r in _rules(org) if r["alert"] == "Watchdog")
     assert watchdog["expr"] == "vector(1)"
 
@@ -194,12 +204,20 @@ def test_durations_must_fit_the_evaluation_interval(
     assert "(15s), e.g. 15s or 30s: rules only evaluate every 15s" in report
     assert "rate_window" not in report  # 45s is three 15 s evaluations
     assert "evaluation_interval 0s must be above 0s" in problems(evaluation_interval="0s")
+    assert "paging_evaluation_interval (40s) must be above 0s and divide evaluation_interval" in (
+        problems(paging_evaluation_interval="40s")
+    )
+    slow_page = {"page": {"group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h"}}
+    assert "timings.page.group_wait (30s) must be at most 10s" in problems(timings=slow_page)
 
 
 def test_rule_groups_carry_the_interval_only_when_it_is_not_1m(
     org: OrgConfig, prod_data: dict[str, Any], write_config: WriteConfig
 ) -> None:
-    assert all("interval" not in group for group in rule_groups(org))
+    paced = {g["name"]: g.get("interval") for g in rule_groups(org)}
+    assert {name: every for name, every in paced.items() if every} == {
+        f"{s}.alerts": "15s" for s in ("api", "web", "database", "payments")
+    }
     short = {f"{name}_for": "15s" for name in ("down", "error_rate", "latency", "saturation")}
     fast = _org(
         _with(
@@ -538,7 +556,7 @@ def test_burst_test_proves_the_short_window_stops_the_page(org: OrgConfig, tmp_p
         "ErrorBudgetBurn api: 14.4x over 1h and 5m pages alone, and stops with the 5m window"
     ]
     # Only api's recording rules and burn-rate rules, so promtool evaluates few rules a step.
-    [api] = [g for g in rule_groups(org) if g["name"] == "api.alerts"]
+    [api] = [g for g in rule_groups(org) if g["name"] == "api.alerts"]  # the paging group
     burn = [r for r in api["rules"] if "record" in r or r["alert"] == "ErrorBudgetBurn"]
     rules = dump({"groups": [{"name": "api.alerts", "rules": burn}]})
     broken = "\n".join(
