@@ -147,7 +147,7 @@ def check_manifests(folder: Path, version: str) -> tuple[list[str], int, int]:
     problems: list[str] = []
     schema_checked = crd_checked = 0
     for path in sorted(folder.glob("*.yaml")):
-        for manifest in yaml.safe_load_all(path.read_text()):
+        for manifest in yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader):
             if not manifest:
                 continue
             found = check_manifest(manifest, version)
