@@ -593,3 +593,92 @@ def test_burst_test_follows_the_step_while_promtool_can_afford_it(org: OrgConfig
         burn, levels=tuple(replace(lv, for_=timedelta(minutes=20)) for lv in burn.levels)
     )
     assert burst_test(slow, budget) is None
+
+
+# --------------------------------------------------------------------------- cluster signals
+
+
+def test_cpu_memory_and_disk_read_the_workload_as_the_cluster_reports_it(
+    org: OrgConfig, prod_data: dict[str, Any], write_config: WriteConfig
+) -> None:
+    by_key = {(r["alert"], r["labels"]["service"]): r["expr"] for r in _rules(org)}
+    pods = 'namespace="default", pod=~"api-([a-z0-9]+-)?[a-z0-9]+"'
+    assert by_key[("HighCPUUsage", "api")] == (
+        f'sum(rate(container_cpu_usage_seconds_total{{{pods}, container!=""}}[5m])) / '
+        f'sum(kube_pod_container_resource_limits{{{pods}, resource="cpu"}}) > 0.8'
+    )
+    assert by_key[("HighMemoryUsage", "api")] == (
+        f'sum(container_memory_working_set_bytes{{{pods}, container!=""}}) / '
+        f'sum(kube_pod_container_resource_limits{{{pods}, resource="memory"}}) > 0.8'
+    )
+    claims = 'namespace="default", persistentvolumeclaim=~"(data-)?api(-[a-z0-9]+)*"'
+    assert by_key[("DiskSpaceLow", "api")] == (
+        f"min(kubelet_volume_stats_available_bytes{{{claims}}} / "
+        f"kubelet_volume_stats_capacity_bytes{{{claims}}}) < 0.2"
+    )
+    assert by_key[("PaymentProcessingFailures", "payments")] == (
+        'sum(rate(payment_failures_total{service="payments"}[5m])) / '
+        'sum(rate(payment_attempts_total{service="payments"}[5m])) > 0.05'
+    )
+    data = copy.deepcopy(prod_data)
+    db = next(s for s in data["services"] if s["id"] == "database")
+    db["workload"] = {"namespace": "data", "deployment": "postgres", "pvc": "pgdata-.+"}
+    moved = {
+        (r["alert"], r["labels"]["service"]): r["expr"] for r in _rules(_org(data, write_config))
+    }
+    assert (
+        'namespace="data", pod=~"postgres-([a-z0-9]+-)?[a-z0-9]+"'
+        in moved[("HighCPUUsage", "database")]
+    )
+    assert (
+        'namespace="data", persistentvolumeclaim=~"pgdata-.+"'
+        in moved[("DiskSpaceLow", "database")]
+    )
+
+
+def test_test_series_match_the_default_regex_selectors() -> None:
+    from alerts.catalog import regex_example, selector_labels
+
+    assert regex_example("api-([a-z0-9]+-)?[a-z0-9]+") == "api-0"
+    assert regex_example("(data-)?api(-[a-z0-9]+)*") == "api"
+    assert regex_example("pgdata-.+") == "pgdata-0"
+    assert regex_example("a|b") is None  # not derivable: that alert is listed as untested
+    assert selector_labels('namespace="x", pod=~"api-.+"') == {"namespace": "x", "pod": "api-0"}
+    assert selector_labels('job!="x"') is None
+
+
+def test_every_paging_alert_has_a_no_data_guard_that_warns(org: OrgConfig) -> None:
+    guards = {
+        (r["labels"]["service"], r["labels"]["signal"]): r
+        for r in _rules(org)
+        if r["alert"] == "SignalMissing"
+    }
+    paging = {
+        (r["labels"]["service"], r["alert"])
+        for r in _rules(org)
+        if r["labels"]["severity"] == "critical"
+    }
+    assert set(guards) == paging
+    down = guards[("api", "ServiceDown")]
+    assert down["expr"] == 'absent(max(probe_success{service="api"}))'
+    assert down["labels"] == {"severity": "warning", "service": "api", "signal": "ServiceDown"}
+    assert down["for"] == "10m"
+    burn = guards[("api", "ErrorBudgetBurn")]["expr"]
+    assert burn == 'absent(service:http_request_error_ratio:rate5m{service="api"})'
+    tests = {t["name"]: t for t in rule_tests(org)["tests"]}
+    fired = tests["SignalMissing without any series"]["alert_rule_test"]
+    assert [(c["eval_time"], len(c["exp_alerts"])) for c in fired] == [
+        ("9m", 0),
+        ("10m", len(guards)),
+    ]
+
+
+def test_status_page_opt_in_needs_a_component(
+    prod_data: dict[str, Any], write_config: WriteConfig
+) -> None:
+    data = copy.deepcopy(prod_data)
+    page_test = next(s for s in data["services"] if s["id"] == "page-test")
+    page_test["alerts"] = {"enabled": False, "status_page": "draft"}
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(data))
+    assert "alerts.status_page 'draft' needs a status_page_component" in caught.value.report()
