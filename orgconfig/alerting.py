@@ -16,6 +16,7 @@ value expression replaced. See `alerts.catalog` for the records and docs/metrics
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -180,6 +181,17 @@ class AlertmanagerTimings(_Strict):
     )
 
 
+def _known(values: Iterable[str], info: ValidationInfo, kind: str) -> None:
+    """Raise naming every value that is not a known `kind` id (from the validation context)."""
+    known = (info.context or {}).get("ids", {}).get(kind)
+    unknown = [v for v in values if known is not None and v not in known]
+    if unknown:
+        raise ValueError(
+            f"unknown {kind} id(s) {', '.join(map(repr, unknown))} "
+            f"(known: {', '.join(sorted(known or ())) or 'none are defined'})"
+        )
+
+
 CHANNEL_PATTERN = r"^[#@]?[a-z0-9._-]+$"
 
 
@@ -201,13 +213,7 @@ class Slack(_Strict):
     @field_validator("team_channels")
     @classmethod
     def _known_teams(cls, channels: dict[str, str], info: ValidationInfo) -> dict[str, str]:
-        known = (info.context or {}).get("ids", {}).get("team")
-        unknown = [t for t in channels if known is not None and t not in known]
-        if unknown:
-            raise ValueError(
-                f"unknown team id(s) {', '.join(map(repr, unknown))} "
-                f"(known: {', '.join(sorted(known or ())) or 'none are defined'})"
-            )
+        _known(channels, info, "team")
         return channels
 
     def channels(self) -> list[str]:
@@ -255,13 +261,7 @@ class MaintenanceWindow(_Strict):
     @field_validator("services")
     @classmethod
     def _known_services(cls, services: list[str], info: ValidationInfo) -> list[str]:
-        known = (info.context or {}).get("ids", {}).get("service")
-        unknown = [s for s in services if known is not None and s not in known]
-        if unknown:
-            raise ValueError(
-                f"unknown service id(s) {', '.join(map(repr, unknown))} "
-                f"(known: {', '.join(sorted(known or ()))})"
-            )
+        _known(services, info, "service")
         return services
 
 
@@ -346,12 +346,7 @@ class AlertingSettings(_Strict):
     @field_validator("catch_all_service")
     @classmethod
     def _known_catch_all(cls, value: str | None, info: ValidationInfo) -> str | None:
-        known = (info.context or {}).get("ids", {}).get("service")
-        if value is not None and known is not None and value not in known:
-            raise ValueError(
-                f"catch_all_service {value!r} is not a known service id "
-                f"(known: {', '.join(sorted(known))})"
-            )
+        _known([value] if value else [], info, "service")
         return value
 
     @field_validator("evaluation_interval")
