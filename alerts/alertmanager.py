@@ -284,12 +284,15 @@ def build_config(
         routes.append(
             _route(
                 pagerduty_receiver(catch_all), ['severity="critical"'], timings.page,
-                group_by=GROUP_BY,
+                group_by=GROUP_BY, mute_time_intervals=_muted(org, "", "critical"),
             )
         )  # fmt: skip
     # Alertmanager sends an alert to the root's receiver only when no child matched; the
     # status page routes (continue: true) match first, so catch the rest explicitly.
-    routes.append({"receiver": DEFAULT_RECEIVER})
+    last: dict[str, Any] = {"receiver": DEFAULT_RECEIVER}
+    if everywhere := _muted(org, "", "warning"):  # windows that mute every service
+        last["mute_time_intervals"] = everywhere
+    routes.append(last)
 
     config: dict[str, Any] = {
         "global": {"resolve_timeout": "5m"},

@@ -682,3 +682,22 @@ def test_status_page_opt_in_needs_a_component(
     with pytest.raises(ConfigError) as caught:
         load_config(write_config(data))
     assert "alerts.status_page 'draft' needs a status_page_component" in caught.value.report()
+
+
+def test_a_window_for_every_service_also_mutes_the_catch_all_routes(
+    prod_data: dict[str, Any], write_config: WriteConfig
+) -> None:
+    freeze = {"name": "datacenter-move", "weekdays": ["saturday"]}
+    config = build_config(
+        _org(_with(prod_data, maintenance=[freeze]), write_config), heartbeat_url=None
+    )
+    routes = config["route"]["routes"]
+    muted = {
+        (r["receiver"], tuple(r.get("matchers", [])))
+        for r in routes
+        if r.get("mute_time_intervals")
+    }
+    assert ("pagerduty-catch-all", ('severity="critical"',)) in muted
+    assert ("default", ()) in muted
+    assert ("pagerduty-api", ('service="api"', 'severity="critical"')) in muted
+    assert not [r for r in routes if r["receiver"] == "heartbeat" and r.get("mute_time_intervals")]
