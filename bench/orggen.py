@@ -163,7 +163,7 @@ def generate_org(services: int, teams: int = 50) -> dict[str, Any]:
         for index in range(1, teams + 1)
     ]
     return {
-        "org": {"name": "Generated Org", "time_zone": "Europe/Berlin"},
+        "org": {"id": "generated", "name": "Generated Org", "time_zone": "Europe/Berlin"},
         "people": people,
         "teams": team_defs,
         "schedules": schedules,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import runpy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
+from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
@@ -49,6 +50,9 @@ class PlannedResource:
     protect: bool
     inputs: dict[str, Any]
     raw_inputs: dict[str, Any]  # with secrets still wrapped: for renderers that need shapes
+    # The resource options a reviewer checks: protect, additionalSecretOutputs, aliases and
+    # dependsOn (explicit dependencies, as "type::name"), as the engine received them.
+    options: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +61,7 @@ class PlannedResource:
             "parent": self.parent,
             "custom": self.custom,
             "protect": self.protect,
+            "options": self.options,
             "inputs": self.inputs,
         }
 
@@ -88,12 +93,26 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 protect=bool(getattr(request, "protect", False)),
                 inputs=redact(args.inputs),
                 raw_inputs=args.inputs,
+                options=self.options_of(request),
             )
         )
         state = dict(args.inputs)
         if args.typ == "pagerduty:index/serviceIntegration:ServiceIntegration":
             state["integration_key"] = fake_integration_key(args.name)
         return (f"{args.name}-id" if args.custom else None), state
+
+    def options_of(self, request: Any) -> dict[str, Any]:
+        if request is None:
+            return {}
+        implicit = {urn for deps in request.propertyDependencies.values() for urn in deps.urns}
+        return {
+            "protect": bool(request.protect),
+            "additionalSecretOutputs": sorted(request.additionalSecretOutputs),
+            "aliases": [_alias(alias) for alias in request.aliases] + list(request.aliasURNs),
+            "dependsOn": sorted(
+                self.urn_names.get(urn, urn) for urn in request.dependencies if urn not in implicit
+            ),
+        }
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
         if args.token == "pagerduty:index/getUser:getUser":
@@ -102,8 +121,15 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return {}, []
 
 
+def _alias(alias: Any) -> dict[str, Any] | str:
+    """An alias as the engine got it: a URN, or the spec fields that were set."""
+    if alias.HasField("urn"):
+        return str(alias.urn)
+    return {k: v for k, v in json_format.MessageToDict(alias.spec).items() if v not in ("", None)}
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """Passes each registration's parent and protect flag to the mocks, which lack them."""
+    """Passes each registration's parent and options to the mocks, which lack them."""
 
     mocks: RecordingMocks
 

@@ -8,6 +8,7 @@ import binascii
 import contextlib
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from iac.redaction import unwrap
@@ -57,5 +58,6 @@ def object_size_problems(resources: Sequence[Any]) -> list[str]:
     return problems
 
 
-def secret_settings_problems(stack: str) -> list[str]:
-    return stack_file_problems(stack)
+def secret_settings_problems(stack: str, root: Path | None) -> list[str]:
+    """Plain-text secrets in the checkout's Pulumi.<stack>.yaml (none without a checkout)."""
+    return stack_file_problems(stack, root) if root is not None else []

@@ -21,7 +21,13 @@ import yaml
 
 from irctl.common import ConfigOption, StackOption, console, err, fail
 from irctl.hygiene import object_size_problems, secret_settings_problems
-from irctl.stacks import StackError, config_file_for, page_test_service_for, stack_settings
+from irctl.stacks import (
+    StackError,
+    config_file_for,
+    find_project_root,
+    page_test_service_for,
+    stack_settings,
+)
 from orgconfig.load import ConfigError, load_config
 from orgconfig.model import OrgConfig
 
@@ -314,7 +320,12 @@ def validate(
 
     report.step("policies", check_policies(plan.resources, stack))
     report.step("kubernetes object sizes", object_size_problems(plan.resources))  # issue 11
-    report.step("secret settings", secret_settings_problems(stack), f"(Pulumi.{stack}.yaml)")
+    root = find_project_root()
+    report.step(
+        "secret settings",
+        secret_settings_problems(stack, root),
+        f"({root / f'Pulumi.{stack}.yaml'})" if root else "(no project root: skipped)",
+    )
     return report.problems
 
 

@@ -93,10 +93,27 @@ def _unique_ids(items: list[Any], what: str) -> list[Any]:
 
 
 class Org(Strict):
+    id: Id | None = Field(
+        None,
+        description="Stable id of the organisation; names the Pulumi root component, so the "
+        "display name can change without replacing anything. Defaults to the name in lower "
+        "case (what stacks created before `id` existed use).",
+    )
     name: str = Field(
         min_length=1, max_length=NAME_MAX, description="Organisation name, shown on pages and docs."
     )
     time_zone: TimeZone = Field("UTC", description="Default time zone for schedules.")
+
+    @property
+    def resource_name(self) -> str:
+        """The root component's Pulumi name (part of every URN's parent chain contract)."""
+        return self.id or self.name.lower()
+
+    @property
+    def resource_aliases(self) -> list[str]:
+        """Earlier root names to alias: the name-derived one, once an `id` replaces it."""
+        legacy = self.name.lower()
+        return [legacy] if self.id and legacy != self.id else []
 
 
 class Person(Strict):
