@@ -127,8 +127,9 @@ def docs_command(
     """Write the runbook pages, the alert catalog and docs/metrics-contract.md from the
     alert registry (alerts/catalog.py)."""
     from alerts import docs
+    from irctl.stacks import project_root
 
-    folder = Path(__file__).resolve().parents[1] / "docs"
+    folder = project_root() / "docs"
     if check:
         outdated = docs.stale(folder)
         if outdated:

@@ -234,11 +234,12 @@ PROD_STACKS = ("prod",)
 
 def heartbeat_warning(stack: str, root: Path | None = None) -> str | None:
     """A warning when a prod stack file sets no heartbeat secret (the dead man's switch)."""
-    from irctl.stacks import ROOT
+    from irctl.stacks import find_project_root
 
-    stack_file = (root or ROOT) / f"Pulumi.{stack}.yaml"
-    if stack not in PROD_STACKS:
+    root = root or find_project_root()
+    if stack not in PROD_STACKS or root is None:
         return None
+    stack_file = root / f"Pulumi.{stack}.yaml"
     data = yaml.safe_load(stack_file.read_text()) if stack_file.exists() else None
     if "incident-response:heartbeatUrl" in ((data or {}).get("config") or {}):
         return None
