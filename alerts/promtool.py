@@ -707,3 +707,36 @@ def run_shards(promtool: str, shards: list[Shard], workers: int | None = None) -
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda shard: run_shard(promtool, shard), shards))
     return [problem for problem in results if problem]
+
+
+def check_rules(promtool: str, rules: Path) -> str | None:
+    """`promtool check rules`, with a time limit that grows with the file."""
+    limit = BASE_SECONDS + rules.stat().st_size / 100_000  # about a second per 100 kB
+    try:
+        result = subprocess.run(
+            [promtool, "check", "rules", str(rules)], capture_output=True, text=True, timeout=limit
+        )
+    except subprocess.TimeoutExpired:
+        return f"promtool check rules {rules.name} did not finish within {limit:.0f} s"
+    if result.returncode:
+        return f"promtool check rules {rules.name} failed:\n{result.stdout}{result.stderr}"
+    return None
+
+
+def check_and_test(
+    promtool: str, rules: Path, org: OrgConfig, folder: Path
+) -> tuple[list[str], int]:
+    """`promtool check rules` of the whole rendered file and the unit-test shards, all at
+    once (one promtool per core): every problem, and how many shards ran."""
+    import yaml
+
+    try:
+        groups = yaml.load(rules.read_text(), Loader=yaml.CSafeLoader)["groups"]
+    except (yaml.YAMLError, KeyError, TypeError):
+        return [check_rules(promtool, rules) or f"{rules.name} has no rule groups"], 0
+    folder.mkdir(parents=True, exist_ok=True)
+    shards = write_shards(org, groups, folder)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        checked = pool.submit(check_rules, promtool, rules)
+        tested = list(pool.map(lambda shard: run_shard(promtool, shard), shards))
+    return [p for p in (checked.result(), *tested) if p], len(shards)

@@ -165,3 +165,15 @@ def test_a_promtool_shard_over_its_time_limit_is_a_clear_problem(tmp_path: Path)
         "promtool test rules shard-3.test.yaml did not finish within 0 s (its time limit for "
         "1,234 series x steps); the machine may be overloaded: run `irctl validate` again"
     ]
+
+
+def test_check_and_test_reports_a_broken_rule_file_as_a_problem(
+    org: OrgConfig, tmp_path: Path
+) -> None:
+    from alerts.promtool import check_and_test
+
+    promtool = tool("promtool")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("groups:\n- name: x\n  rules:\n  - alert: Broken\n    expr: sum(rate(\n")
+    problems, _ = check_and_test(promtool, rules, org, tmp_path / "shards")
+    assert any(p.startswith("promtool check rules rules.yaml failed:") for p in problems)
