@@ -100,6 +100,7 @@ bench: bootstrap
 	$(BIN)/python bench/latency/run.py --rounds 3 --write docs/benchmarks.md
 	$(BIN)/python bench/oncall/coverage.py --teams 10 50 200
 	$(BIN)/python bench/render.py --sizes 100 300 1000 --rounds 3 --write docs/benchmarks.md
+	$(BIN)/python bench/validate/run.py 100 300 1000
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

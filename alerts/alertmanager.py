@@ -19,6 +19,13 @@ here: routing keys, each channel's Slack URL and the status page token are files
 `/etc/alertmanager/config/` (prometheus-operator mounts the other keys of the
 `alertmanager-<name>` Secret there). Alertmanager 0.25 has no `url_file` for webhooks, so
 the heartbeat URL is inline and the whole file must be treated as a secret.
+
+Delivery: the whole config goes into Secret `alertmanager-<alertmanagerName>` in
+`alertmanagerNamespace` (kube-prometheus: `monitoring`/`main`), the only place the operator
+reads it. `AlertmanagerConfig` objects are not rendered: the operator would prefix their
+routes with `namespace="<their namespace>"` (matcher strategy `OnNamespace`), which alerts
+about services elsewhere do not carry, and inhibit rules, templates and the root route
+cannot be expressed there.
 """
 
 from __future__ import annotations
@@ -284,12 +291,15 @@ def build_config(
         routes.append(
             _route(
                 pagerduty_receiver(catch_all), ['severity="critical"'], timings.page,
-                group_by=GROUP_BY,
+                group_by=GROUP_BY, mute_time_intervals=_muted(org, "", "critical"),
             )
         )  # fmt: skip
     # Alertmanager sends an alert to the root's receiver only when no child matched; the
     # status page routes (continue: true) match first, so catch the rest explicitly.
-    routes.append({"receiver": DEFAULT_RECEIVER})
+    last: dict[str, Any] = {"receiver": DEFAULT_RECEIVER}
+    if everywhere := _muted(org, "", "warning"):  # windows that mute every service
+        last["mute_time_intervals"] = everywhere
+    routes.append(last)
 
     config: dict[str, Any] = {
         "global": {"resolve_timeout": "5m"},

@@ -16,14 +16,20 @@ alerts are listed by `untested()` instead.
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
+import os
+import re
+import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from alerts.catalog import (
     BURN_WINDOWS,
-    LATENCY_QUANTILE,
+    REGISTRY,
     SIGNAL_MISSING,
     WATCHDOG_SERVICE,
     Level,
@@ -33,21 +39,16 @@ from alerts.catalog import (
     service_alerts,
 )
 from alerts.rules import WATCHDOG_DESCRIPTION, WATCHDOG_SEVERITY, WATCHDOG_SUMMARY
-from orgconfig.model import OrgConfig
+from alerts.series import MINUTE, REQUESTS_PER_STEP, Input, counter
+from alerts.series import series as one_series
+from orgconfig.model import OrgConfig, Service
 from orgconfig.units import format_duration
 
-MINUTE = timedelta(minutes=1)
 # promtool evaluates every rule at every step up to a test's last eval_time. The burst test
 # spans 6h10m: 370 steps at 1m take a few seconds, 1480 at 15s about 18 s, 4440 at 5s a
 # minute, and at 1s its 3d windows exceed promtool's query sample limit. Beyond this many
 # steps the burst test is left out (the threshold tests of ErrorBudgetBurn still run).
 BURST_MAX_STEPS = 1500
-REQUESTS_PER_STEP = 1_000_000  # large, so error shares of 0.01 % are whole requests
-BYTES = 1_000_000
-
-Series = list[dict[str, str]]
-# Labels, the signal's value, samples after the first, the step between samples.
-Input = Callable[[dict[str, str], float, int, timedelta], Series]
 
 
 # --------------------------------------------------------------------------- Go humanize
@@ -126,112 +127,8 @@ def render_description(alert: ServiceAlert, value: float) -> str:
 
 # --------------------------------------------------------------------------- inputs
 
-
-def _series(name: str, labels: dict[str, str], values: str) -> dict[str, str]:
-    text = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    return {"series": f"{name}{{{text}}}", "values": values}
-
-
-def _gauge(value: float, samples: int) -> str:
-    return f"{number(value)}+0x{samples}"
-
-
-def _counter(per_sample: float, samples: int) -> str:
-    return f"0+{number(per_sample)}x{samples}"
-
-
-def _requests(labels: dict[str, str], share: float, samples: int, step: timedelta) -> Series:
-    errors = round(share * REQUESTS_PER_STEP, 6)
-    return [
-        _series("http_requests_total", {**labels, "code": "500"}, _counter(errors, samples)),
-        _series(
-            "http_requests_total",
-            {**labels, "code": "200"},
-            _counter(REQUESTS_PER_STEP - errors, samples),
-        ),
-    ]
-
-
-def _latency(labels: dict[str, str], seconds: float, samples: int, step: timedelta) -> Series:
-    # All requests in one bucket (lo, hi]: the quantile interpolates to lo + q * (hi - lo),
-    # which is `seconds` when lo = seconds - q * width.
-    width = min(1.0, seconds / 2)
-    low = round(seconds - LATENCY_QUANTILE * width, 10)
-    high = round(low + width, 10)
-    name = "http_request_duration_seconds_bucket"
-    return [
-        _series(name, {**labels, "le": number(low)}, _counter(0, samples)),
-        _series(name, {**labels, "le": number(high)}, _counter(600, samples)),
-        _series(name, {**labels, "le": "+Inf"}, _counter(600, samples)),
-    ]
-
-
-CPU_LIMIT_CORES = 2
-
-
-def _container(labels: dict[str, str]) -> dict[str, str]:
-    return {**labels, "container": "app"}
-
-
-def _limit(labels: dict[str, str], resource: str, unit: str, value: float, samples: int) -> Series:
-    limits = {**_container(labels), "resource": resource, "unit": unit}
-    return [_series("kube_pod_container_resource_limits", limits, _gauge(value, samples))]
-
-
-def _cpu(labels: dict[str, str], busy: float, samples: int, step: timedelta) -> Series:
-    # Busy share of a 2-core limit: the counter grows busy * 2 CPU-seconds each second.
-    per_sample = busy * CPU_LIMIT_CORES * step.total_seconds()
-    return [
-        _series(
-            "container_cpu_usage_seconds_total", _container(labels), _counter(per_sample, samples)
-        ),
-        *_limit(labels, "cpu", "core", CPU_LIMIT_CORES, samples),
-    ]
-
-
-def _memory(labels: dict[str, str], used: float, samples: int, step: timedelta) -> Series:
-    return [
-        _series(
-            "container_memory_working_set_bytes", _container(labels), _gauge(used * BYTES, samples)
-        ),
-        *_limit(labels, "memory", "byte", BYTES, samples),
-    ]
-
-
-def _disk(labels: dict[str, str], free: float, samples: int, step: timedelta) -> Series:
-    return [
-        _series("kubelet_volume_stats_available_bytes", labels, _gauge(free * BYTES, samples)),
-        _series("kubelet_volume_stats_capacity_bytes", labels, _gauge(BYTES, samples)),
-    ]
-
-
-def _payments(labels: dict[str, str], share: float, samples: int, step: timedelta) -> Series:
-    failed = round(share * REQUESTS_PER_STEP, 6)
-    return [
-        _series("payment_failures_total", labels, _counter(failed, samples)),
-        _series("payment_attempts_total", labels, _counter(REQUESTS_PER_STEP, samples)),
-    ]
-
-
-def _failures(metric: str) -> Input:
-    def build(labels: dict[str, str], per_minute: float, samples: int, step: timedelta) -> Series:
-        # The rule reads a per-second rate times 60: a sample adds a step's share of a minute.
-        return [_series(metric, labels, _counter(per_minute * (step / MINUTE), samples))]
-
-    return build
-
-
-INPUTS: dict[str, Input] = {
-    "ServiceDown": lambda labels, v, n, _: [_series("probe_success", labels, _gauge(v, n))],
-    "HighErrorRate": _requests,
-    "ErrorBudgetBurn": _requests,
-    "HighLatency": _latency,
-    "HighCPUUsage": _cpu,
-    "HighMemoryUsage": _memory,
-    "DiskSpaceLow": _disk,
-    "DatabaseConnectionFailures": _failures("database_connection_failures_total"),
-    "PaymentProcessingFailures": _payments,
-}
+# Each alert record names its series generator (alerts.series).
+INPUTS: dict[str, Input] = {spec.name: spec.series for spec in REGISTRY}
 
 
 # --------------------------------------------------------------------------- expectations
@@ -374,11 +271,11 @@ def signal_missing_tests(
     silent_at = hold + guards[0].window + 2 * step
     samples = int(silent_at / step) + 1
     names = {(g.service, g.extra_labels["signal"]) for g in guards}
-    series: dict[str, dict[str, str]] = {}
+    present: dict[str, dict[str, str]] = {}
     for alert in watched:
         if (alert.service, alert.alert) in names and alert.shape != "none":
             for item in INPUTS[alert.alert](alert.labels, _quiet_value(alert), samples, step):
-                series.setdefault(item["series"], item)
+                present.setdefault(item["series"], item)
     return [
         {
             "name": f"{SIGNAL_MISSING} without any series",
@@ -396,7 +293,7 @@ def signal_missing_tests(
         {
             "name": f"{SIGNAL_MISSING} stays silent while every signal has data",
             "interval": format_duration(step),
-            "input_series": list(series.values()),
+            "input_series": list(present.values()),
             "alert_rule_test": [
                 {"eval_time": _at(silent_at, step), "alertname": SIGNAL_MISSING, "exp_alerts": []}
             ],
@@ -412,10 +309,13 @@ def _same_thresholds(alert: ServiceAlert) -> tuple[Any, ...]:
     )
 
 
+WATCHDOG_TEST = "Watchdog always fires"
+
+
 def watchdog_test(org: OrgConfig) -> dict[str, Any]:
     step = org.alerting.evaluation_interval
     return {
-        "name": "Watchdog always fires",
+        "name": WATCHDOG_TEST,
         "interval": format_duration(step),
         "input_series": [],
         "alert_rule_test": [
@@ -433,7 +333,7 @@ def watchdog_test(org: OrgConfig) -> dict[str, Any]:
                     }
                 ],
             }
-            for steps in (0, 60)
+            for steps in (0, 10)  # every step evaluates every rule: keep it short
         ],
     }
 
@@ -473,17 +373,17 @@ def burst_test(
     if end > BURST_MAX_STEPS:
         return None
     labels = alert.labels
-    series = [
-        _series(
+    inputs = [
+        one_series(
             "http_requests_total",
             {**labels, "code": "500"},
             f"0x{pre} {number(errors)}+{number(errors)}x{long - 1} "
             f"{number(errors * long)}+0x{end - pre - long}",
         ),
-        _series(
+        one_series(
             "http_requests_total",
             {**labels, "code": "200"},
-            _counter(REQUESTS_PER_STEP - errors, pre + long)
+            counter(REQUESTS_PER_STEP - errors, pre + long)
             + f" {number((REQUESTS_PER_STEP - errors) * (pre + long) + REQUESTS_PER_STEP)}"
             f"+{REQUESTS_PER_STEP}x{end - pre - long - 1}",
         ),
@@ -498,7 +398,7 @@ def burst_test(
         "name": f"ErrorBudgetBurn {alert.service}: {number(fast)}x over {long_text} and "
         f"{short_text} pages alone, and stops with the {short_text} window",
         "interval": format_duration(step),
-        "input_series": series,
+        "input_series": inputs,
         "promql_expr_test": [
             {"expr": expr, "eval_time": _at((pre + long // 2) * step, step), "exp_samples": []},
             {"expr": expr, "eval_time": _at((pre + long) * step, step), "exp_samples": page},
@@ -535,7 +435,17 @@ def rule_tests(org: OrgConfig, rule_file: str = "rules.yaml") -> dict[str, Any]:
     if burns and (burst := burst_test(burns[0], budget, step)) is not None:
         tests.append(burst)
     interval = format_duration(step)
-    return {"rule_files": [rule_file], "evaluation_interval": interval, "tests": tests}
+    # Paging groups first: the warnings read the burn ratios they record at the same step.
+    from alerts.rules import PAGING, rule_groups
+
+    names = [group["name"] for group in rule_groups(org)]
+    order = sorted(names, key=lambda name: not name.endswith(f".{PAGING}"))
+    return {
+        "rule_files": [rule_file],
+        "evaluation_interval": interval,
+        "group_eval_order": order,
+        "tests": tests,
+    }
 
 
 def untested(org: OrgConfig) -> list[tuple[str, str]]:
@@ -545,3 +455,179 @@ def untested(org: OrgConfig) -> list[tuple[str, str]]:
         for a in service_alerts(org)
         if a.shape == "none" and a.alert != SIGNAL_MISSING  # a guard follows its alert
     ]
+
+
+# --------------------------------------------------------------------------- sharded runs
+
+BASE_SECONDS = 60.0
+SECONDS_PER_SERIES_STEP = 0.0005  # promtool's cost grows with series x evaluation steps
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Some services' rule groups and their promtool tests, runnable on their own."""
+
+    index: int
+    rules: Path
+    tests: Path
+    work: int  # input series x evaluation steps, summed over the tests
+    time_limit: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.time_limit:
+            limit = BASE_SECONDS + self.work * SECONDS_PER_SERIES_STEP
+            object.__setattr__(self, "time_limit", limit)
+
+
+def _work(tests: list[dict[str, Any]], step: timedelta) -> int:
+    total = 0
+    for test in tests:
+        checks = test.get("alert_rule_test", []) + test.get("promql_expr_test", [])
+        last = max((_seconds(c["eval_time"]) for c in checks), default=0)
+        steps = int(last / step.total_seconds()) + 1
+        total += max(1, len(test["input_series"])) * steps
+    return total
+
+
+def _seconds(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600}
+    return float(text[:-1]) * units[text[-1]]
+
+
+def _shape(groups: list[dict[str, Any]], service: Service) -> str:
+    """A service's rule groups with its id and name taken out: services of the same shape
+    have the same rules but for whom they watch."""
+    import json
+
+    text = json.dumps([group["rules"] for group in groups], sort_keys=True)
+    text = text.replace(service.name, "<name>")
+    return re.sub(rf"(?<![a-z0-9]){re.escape(service.id)}(?![a-z0-9])", "<id>", text)
+
+
+def representatives(org: OrgConfig, groups: list[dict[str, Any]]) -> list[Service]:
+    """One service per distinct rule shape (in config order). The others' rules differ from
+    their representative's only in the service's id and name, which the unit tests of the
+    representative and `promtool check rules` of every rule already cover."""
+    from alerts.rules import group_names
+
+    by_name = {group["name"]: group for group in groups}
+    seen: dict[str, Service] = {}
+    for service in org.services:
+        found = [by_name[name] for name in group_names(service.id) if name in by_name]
+        if found:
+            seen.setdefault(_shape(found, service), service)
+    return list(seen.values())
+
+
+def write_shards(
+    org: OrgConfig,
+    groups: list[dict[str, Any]],
+    folder: Path,
+    parts: int | None = None,
+) -> list[Shard]:
+    """The promtool tests of one service per distinct rule shape (`representatives`), with
+    only their groups (taken from the rendered `groups`) in the rule file, split into
+    `parts` test files of about equal work (default: one per core) to run in parallel. The
+    work grows with the kinds of services, not their number."""
+    from alerts.documents import dump
+    from alerts.rules import WATCHDOG_GROUP, group_names
+
+    by_name = {group["name"]: group for group in groups}
+    chosen = representatives(org, groups)
+    names = [name for s in chosen for name in group_names(s.id)] + [WATCHDOG_GROUP]
+    rules = folder / "shards.rules.yaml"
+    rules.write_text(dump({"groups": [by_name[n] for n in names if n in by_name]}))
+    generated = rule_tests(org.model_copy(update={"services": chosen}), rules.name)
+    step = _step(org)
+    # The burn-rate burst test spans hours of steps: it gets a shard of its own whose rule
+    # file holds only its service's groups, so those steps evaluate few rules.
+    bursts = [t for t in generated["tests"] if "promql_expr_test" in t]
+    regular = [t for t in generated["tests"] if t not in bursts]
+    count = max(1, min(parts or os.cpu_count() or 1, len(regular)))
+    buckets: list[list[dict[str, Any]]] = [[] for _ in range(count)]
+    load = [0] * count
+    for test in sorted(regular, key=lambda t: -_work([t], step)):
+        lightest = load.index(min(load))  # longest first, each to the lightest part
+        buckets[lightest].append(test)
+        load[lightest] += _work([test], step)
+    shards = []
+    for index, tests in enumerate(buckets):
+        path = folder / f"shard-{index}.test.yaml"
+        path.write_text(dump({**generated, "tests": tests}))
+        shards.append(Shard(index, rules, path, load[index]))
+    burning = next((s for s in chosen if s.alerts.enabled and s.alerts.error_budget.enabled), None)
+    if bursts and burning is not None:
+        own = [name for name in group_names(burning.id) if name in by_name]
+        burst_rules = folder / "shard-burst.rules.yaml"
+        burst_rules.write_text(dump({"groups": [by_name[n] for n in own]}))
+        path = folder / "shard-burst.test.yaml"
+        burst = {**generated, "rule_files": [burst_rules.name], "group_eval_order": own}
+        path.write_text(dump({**burst, "tests": bursts}))
+        shards.append(Shard(len(shards), burst_rules, path, _work(bursts, step)))
+    return shards
+
+
+def _step(org: OrgConfig) -> timedelta:
+    return org.alerting.evaluation_interval
+
+
+def run_shard(promtool: str, shard: Shard) -> str | None:
+    """None when the shard's tests pass; otherwise what went wrong, in a sentence or two."""
+    try:
+        result = subprocess.run(
+            [promtool, "test", "rules", shard.tests.name],
+            capture_output=True,
+            text=True,
+            cwd=shard.tests.parent,
+            timeout=shard.time_limit,
+        )
+    except subprocess.TimeoutExpired:
+        return (
+            f"promtool test rules {shard.tests.name} did not finish within "
+            f"{shard.time_limit:.0f} s (its time limit for {shard.work:,} series x steps); "
+            "the machine may be overloaded: run `irctl validate` again"
+        )
+    if result.returncode:
+        return f"promtool test rules {shard.tests.name} failed:\n{result.stdout}{result.stderr}"
+    return None
+
+
+def run_shards(promtool: str, shards: list[Shard], workers: int | None = None) -> list[str]:
+    """Every shard, in parallel (one promtool per core); every failure, never an exception."""
+    workers = workers or os.cpu_count() or 1
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(lambda shard: run_shard(promtool, shard), shards))
+    return [problem for problem in results if problem]
+
+
+def check_rules(promtool: str, rules: Path) -> str | None:
+    """`promtool check rules`, with a time limit that grows with the file."""
+    limit = BASE_SECONDS + rules.stat().st_size / 100_000  # about a second per 100 kB
+    try:
+        result = subprocess.run(
+            [promtool, "check", "rules", str(rules)], capture_output=True, text=True, timeout=limit
+        )
+    except subprocess.TimeoutExpired:
+        return f"promtool check rules {rules.name} did not finish within {limit:.0f} s"
+    if result.returncode:
+        return f"promtool check rules {rules.name} failed:\n{result.stdout}{result.stderr}"
+    return None
+
+
+def check_and_test(
+    promtool: str, rules: Path, org: OrgConfig, folder: Path
+) -> tuple[list[str], int]:
+    """`promtool check rules` of the whole rendered file and the unit-test shards, all at
+    once (one promtool per core): every problem, and how many shards ran."""
+    import yaml
+
+    try:
+        groups = yaml.load(rules.read_text(), Loader=yaml.CSafeLoader)["groups"]
+    except (yaml.YAMLError, KeyError, TypeError):
+        return [check_rules(promtool, rules) or f"{rules.name} has no rule groups"], 0
+    folder.mkdir(parents=True, exist_ok=True)
+    shards = write_shards(org, groups, folder)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        checked = pool.submit(check_rules, promtool, rules)
+        tested = list(pool.map(lambda shard: run_shard(promtool, shard), shards))
+    return [p for p in (checked.result(), *tested) if p], len(shards)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -60,10 +61,15 @@ CRD_REQUIRED: dict[tuple[str, str], list[str]] = {
 @dataclass
 class Report:
     problems: list[str] = field(default_factory=list)
+    mark: float = field(default_factory=time.monotonic)
 
     def step(self, name: str, problems: list[str], detail: str = "") -> None:
         mark = "[green]ok[/]" if not problems else f"[red]{len(problems)} problem(s)[/]"
-        console.print(f"  {name:<30} {mark} {detail}", highlight=False, soft_wrap=True)
+        now = time.monotonic()
+        took, self.mark = now - self.mark, now
+        console.print(
+            f"  {name:<30} {mark} {detail} [dim]{took:.1f} s[/]", highlight=False, soft_wrap=True
+        )
         self.problems.extend(f"{name}: {p}" for p in problems)
 
 
@@ -147,7 +153,7 @@ def check_manifests(folder: Path, version: str) -> tuple[list[str], int, int]:
     problems: list[str] = []
     schema_checked = crd_checked = 0
     for path in sorted(folder.glob("*.yaml")):
-        for manifest in yaml.safe_load_all(path.read_text()):
+        for manifest in yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader):
             if not manifest:
                 continue
             found = check_manifest(manifest, version)
@@ -160,30 +166,24 @@ def check_manifests(folder: Path, version: str) -> tuple[list[str], int, int]:
     return problems, schema_checked, crd_checked
 
 
-def _run(command: list[str], cwd: Path | None = None) -> tuple[int, str]:
-    result = subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=120)
+def _run(command: list[str], cwd: Path | None = None, timeout: float = 120) -> tuple[int, str]:
+    result = subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=timeout)
     return result.returncode, (result.stdout + result.stderr).strip()
 
 
-def check_prometheus(out: Path) -> tuple[list[str], str]:
-    rules = sorted((out / "prometheus").glob("*.yaml"))
-    rule_files = [p for p in rules if "test" not in p.name]
-    test_files = [p for p in rules if "test" in p.name]
-    if not rule_files or not test_files:
-        return ["irctl render wrote no prometheus/rules.yaml and rules test file"], ""
+def check_prometheus(out: Path, org: OrgConfig) -> tuple[list[str], str]:
+    """promtool check rules on the rendered file and its unit tests in parallel shards, every
+    run with a time limit that scales with its work (alerts.promtool.check_and_test)."""
+    from alerts.promtool import check_and_test
+
+    rules = out / "prometheus" / "rules.yaml"
+    if not rules.exists():
+        return ["irctl render wrote no prometheus/rules.yaml"], ""
     promtool = shutil.which("promtool")
     if promtool is None:
         return ["promtool is not installed (Debian package `prometheus`)"], ""
-    problems = []
-    for path in rule_files:
-        code, output = _run([promtool, "check", "rules", str(path)])
-        if code:
-            problems.append(f"promtool check rules {path.name} failed:\n{output}")
-    for path in test_files:
-        code, output = _run([promtool, "test", "rules", path.name], cwd=path.parent)
-        if code:
-            problems.append(f"promtool test rules {path.name} failed:\n{output}")
-    return problems, f"({len(rule_files)} rule file(s), {len(test_files)} test file(s))"
+    problems, shards = check_and_test(promtool, rules, org, out / "prometheus" / "shards")
+    return problems, f"(rules.yaml, {shards} test shard(s) in parallel)"
 
 
 def check_alertmanager(out: Path) -> tuple[list[str], str]:
@@ -223,11 +223,12 @@ PROD_STACKS = ("prod",)
 
 def heartbeat_warning(stack: str, root: Path | None = None) -> str | None:
     """A warning when a prod stack file sets no heartbeat secret (the dead man's switch)."""
-    from irctl.stacks import project_root
+    from irctl.stacks import find_project_root
 
-    stack_file = (root or project_root()) / f"Pulumi.{stack}.yaml"
-    if stack not in PROD_STACKS:
+    root = root or find_project_root()
+    if stack not in PROD_STACKS or root is None:
         return None
+    stack_file = root / f"Pulumi.{stack}.yaml"
     data = yaml.safe_load(stack_file.read_text()) if stack_file.exists() else None
     if "incident-response:heartbeatUrl" in ((data or {}).get("config") or {}):
         return None
@@ -239,18 +240,17 @@ def heartbeat_warning(stack: str, root: Path | None = None) -> str | None:
 
 
 def check_rule_sizes(folder: Path) -> tuple[list[str], int]:
-    """Every rendered PrometheusRule must fit a Kubernetes object (1 MiB)."""
+    """Every rendered PrometheusRule must fit a Kubernetes object (1 MiB); the file name
+    (`NN-prometheusrule-<name>.yaml`) says which, so nothing is parsed."""
     from alerts.rules import oversized
 
     problems: list[str] = []
-    count = 0
-    for path in sorted(folder.glob("*prometheusrule*.yaml")):
-        text = path.read_text()
-        for manifest in yaml.load_all(text, Loader=yaml.CSafeLoader):
-            if manifest and manifest.get("kind") == "PrometheusRule":
-                count += 1
-                problems.extend(f"{path.name}: {p}" for p in oversized(manifest, text))
-    return problems, count
+    paths = sorted(folder.glob("*-prometheusrule-*.yaml"))
+    for path in paths:
+        name = path.stem.split("-prometheusrule-", 1)[1]
+        manifest = {"kind": "PrometheusRule", "metadata": {"name": name}}
+        problems.extend(f"{path.name}: {p}" for p in oversized(manifest, path.read_text()))
+    return problems, len(paths)
 
 
 def validate(
@@ -293,7 +293,7 @@ def validate(
         files = [file for write in writers() for file in write(org, plan, out)]
     report.step("render", [], f"({len(plan.resources)} resources, {len(files)} files)")
 
-    prometheus_problems, detail = check_prometheus(out)
+    prometheus_problems, detail = check_prometheus(out, org)
     report.step("prometheus rules (promtool)", prometheus_problems, detail)
     alertmanager_problems, detail = check_alertmanager(out)
     report.step("alertmanager config (amtool)", alertmanager_problems, detail)

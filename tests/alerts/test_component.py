@@ -49,7 +49,11 @@ def test_prometheus_rule_carries_every_group_with_the_selector_labels(
     groups = [
         g["name"] for g in rules["incident-response-alerts-platform"].inputs["spec"]["groups"]
     ]
-    assert groups == ["api.alerts", "web.alerts", "database.alerts", "payments.alerts"]
+    assert groups == [
+        f"{service}.{kind}"
+        for service in ("api", "web", "database", "payments")
+        for kind in ("alerts", "warnings")
+    ]
     assert [g["name"] for g in rules["incident-response-alerts"].inputs["spec"]["groups"]] == [
         "watchdog"
     ]
