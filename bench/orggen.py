@@ -80,6 +80,14 @@ def _team(index: int) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[s
     return team, people, schedules
 
 
+EXECUTIVE = {
+    "id": "exec",
+    "name": "Executive On Call",
+    "email": "exec@org.example.com",
+    "role": "CTO",
+}
+
+
 def _policy(index: int) -> dict[str, Any]:
     tid = f"team{index}"
     return {
@@ -92,6 +100,8 @@ def _policy(index: int) -> dict[str, Any]:
             {"after": "0m", "targets": [{"schedule": f"{tid}-primary"}]},
             {"after": "15m", "targets": [{"schedule": f"{tid}-backup"}]},
             {"after": "30m", "targets": [{"person": f"{tid}-p4"}]},
+            # The fourth tier the policy pack asks for: one executive for every team.
+            {"after": "1h", "targets": [{"person": EXECUTIVE["id"]}]},
         ],
     }
 
@@ -134,7 +144,7 @@ def generate_org(services: int, teams: int = 50) -> dict[str, Any]:
     if services < 1 or teams < 1:
         raise ValueError("services and teams must be at least 1")
     teams = min(teams, services)
-    team_defs, people, schedules = [], [], []
+    team_defs, people, schedules = [], [dict(EXECUTIVE)], []
     for index in range(1, teams + 1):
         team, members, team_schedules = _team(index)
         team_defs.append(team)
