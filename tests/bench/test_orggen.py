@@ -16,6 +16,7 @@ def test_generated_org_loads_with_the_asked_sizes() -> None:
     assert len(org.teams) == 7
     assert len(org.escalation_policies) == 7
     assert {s.escalation_policy for s in org.services} == {t.id for t in org.teams}
+    assert all(len(p.tiers) == 4 for p in org.escalation_policies)  # what the policy pack asks
     assert org.status_page is not None
     assert len(org.status_page.component_ids()) == 120
 
@@ -25,4 +26,4 @@ def test_cli_writes_a_file(tmp_path: Path) -> None:
     assert main(["--services", "10", "--teams", "3", "--out", str(out)]) == 0
     org = parse_config(out.read_text(), str(out))
     assert [s.id for s in org.services][-1] == "page-test"
-    assert len(org.people) == 12
+    assert len(org.people) == 3 * 4 + 1  # four a team, one executive for all
