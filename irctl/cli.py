@@ -9,14 +9,17 @@ from typing import Annotated
 
 import typer
 
-from irctl import alerting, oncall_cmd
+from irctl import (
+    alerting,
+    oncall_cmd,
+    sandbox_cmd,  # issue 6
+)
 from irctl import diff as diff_cmd  # issue 5
 from irctl import status as status_cmd  # issue 4
 from irctl import validate as validate_cmd  # issue 5
 from irctl.common import ConfigOption, StackOption, console, err, fail, load_org
 from irctl.learning import calendar_command, metrics_command, postmortem_app
 from orgconfig.schema import SCHEMA_PATH, schema_text
-from sandbox import cli as sandbox_cli  # issue 6
 
 app = typer.Typer(
     help="Incident response as code: on-call, alert routing, status page, learning.",
@@ -34,7 +37,7 @@ app.command("calendar")(calendar_command)
 app.add_typer(status_cmd.app, name="status")  # issue 4
 app.add_typer(alerting.app, name="alerts")  # issue 3
 app.command("page-test")(alerting.page_test)  # issue 3
-sandbox_cli.register(app)  # issue 6: sandbox, drill
+sandbox_cmd.register(app)  # issue 6: sandbox, drill
 app.command("validate")(validate_cmd.validate_command)  # issue 5
 app.command("diff")(diff_cmd.diff_command)  # issue 5
 
