@@ -36,7 +36,13 @@ DEFAULTS: dict[str, str] = {
     "ingressNamespace": "ingress-nginx",
     "monitoringNamespace": "monitoring",
     "pageTestService": "page-test",
-    "pageTestSchedule": "0 10 * * *",
+    "pageTestSchedule": "0 10 * * 1-5",
+    # issue 10 (deploy/): Ingress class, the Prometheus that scrapes us, synthetic check source.
+    "ingressClassName": "nginx",
+    "prometheusServiceAccount": "prometheus-k8s",
+    "prometheusNamespace": "monitoring",
+    "syntheticChecks": "statuspage",
+    "blackboxExporterUrl": "blackbox-exporter.monitoring.svc:19115",
 }
 
 

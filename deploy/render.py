@@ -25,6 +25,8 @@ KIND_ORDER = [
     "Namespace",
     "Secret",
     "ConfigMap",
+    "Role",
+    "RoleBinding",
     "PersistentVolumeClaim",
     "Service",
     "Deployment",

@@ -18,6 +18,11 @@ STATUSPAGE_SECRET_KEYS: dict[str, str] = {
 }
 
 
+# Where the probe series of paged services come from: the status page's own checks (scraped
+# through its ServiceMonitor) or `Probe` objects run by a blackbox exporter.
+SYNTHETIC_CHECK_SOURCES = ("statuspage", "blackbox")
+
+
 class DeploySettingsError(ValueError):
     pass
 
@@ -35,7 +40,13 @@ class DeploySettings:
     ingress_namespace: str = "ingress-nginx"
     monitoring_namespace: str = "monitoring"
     page_test_service: str = "page-test"
-    page_test_schedule: str = "0 10 * * *"
+    page_test_schedule: str = "0 10 * * 1-5"  # business hours: someone is there to answer
+    # issue 10 (cluster): the Ingress class, who scrapes this namespace, where probes come from.
+    ingress_class_name: str = "nginx"
+    prometheus_service_account: str = "prometheus-k8s"
+    prometheus_namespace: str = "monitoring"
+    synthetic_checks: str = "statuspage"
+    blackbox_exporter_url: str = "blackbox-exporter.monitoring.svc:19115"
 
     @classmethod
     def from_values(cls, stack: str, values: Mapping[str, str]) -> DeploySettings:
@@ -50,6 +61,12 @@ class DeploySettings:
         if not 1 <= replicas <= 20:
             raise DeploySettingsError(f"statuspageReplicas {replicas} must be between 1 and 20")
         defaults = cls(stack=stack)
+        synthetic = values.get("syntheticChecks", defaults.synthetic_checks)
+        if synthetic not in SYNTHETIC_CHECK_SOURCES:
+            raise DeploySettingsError(
+                f"syntheticChecks {synthetic!r} is not known: use "
+                + " or ".join(SYNTHETIC_CHECK_SOURCES)
+            )
         return cls(
             stack=stack,
             namespace=values.get("namespace", defaults.namespace),
@@ -63,4 +80,11 @@ class DeploySettings:
             monitoring_namespace=values.get("monitoringNamespace", defaults.monitoring_namespace),
             page_test_service=values.get("pageTestService", defaults.page_test_service),
             page_test_schedule=values.get("pageTestSchedule", defaults.page_test_schedule),
+            ingress_class_name=values.get("ingressClassName", defaults.ingress_class_name),
+            prometheus_service_account=values.get(
+                "prometheusServiceAccount", defaults.prometheus_service_account
+            ),
+            prometheus_namespace=values.get("prometheusNamespace", defaults.prometheus_namespace),
+            synthetic_checks=synthetic,
+            blackbox_exporter_url=values.get("blackboxExporterUrl", defaults.blackbox_exporter_url),
         )

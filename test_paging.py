@@ -1,0 +1,28 @@
+"""The original runbook's paging test, kept working in the incident-manager image:
+
+    kubectl exec -it deploy/incident-manager -n incident-response -- python test_paging.py
+
+A thin entry to `irctl page-test`: with no arguments it pages the page-test service of the
+prod stack at high urgency through the real first tier, waits up to 10 minutes for someone to
+acknowledge, resolves the incident and prints the result (routing keys come from the toolbox's
+mounted `pagerduty-secrets`, PAGERDUTY_ROUTING_KEY_DIR). Any arguments replace those defaults
+and go to `irctl page-test` as they are (`python test_paging.py --service api`).
+"""
+
+from __future__ import annotations
+
+import sys
+
+DEFAULT_ARGS = ["--service", "page-test", "--urgency", "high", "--resolve-after", "600"]
+
+
+def main(argv: list[str] | None = None) -> None:
+    from irctl.cli import main as irctl
+
+    args = sys.argv[1:] if argv is None else argv
+    sys.argv = ["irctl", "page-test", *(args or DEFAULT_ARGS)]
+    irctl()
+
+
+if __name__ == "__main__":
+    main()
