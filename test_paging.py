@@ -5,8 +5,8 @@
 A thin entry to `irctl page-test`: with no arguments it pages the page-test service of the
 prod stack at high urgency through the real first tier, waits up to 10 minutes for someone to
 acknowledge, resolves the incident and prints the result (routing keys come from the toolbox's
-mounted `pagerduty-secrets`, PAGERDUTY_ROUTING_KEY_DIR). Any arguments replace those defaults
-and go to `irctl page-test` as they are (`python test_paging.py --service api`).
+mounted `pagerduty-secrets`, PAGERDUTY_ROUTING_KEY_DIR). Arguments go to `irctl page-test`
+after those defaults, so they override them (`python test_paging.py --service api`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ def main(argv: list[str] | None = None) -> None:
     from irctl.cli import main as irctl
 
     args = sys.argv[1:] if argv is None else argv
-    sys.argv = ["irctl", "page-test", *(args or DEFAULT_ARGS)]
+    # Click keeps the last value of a repeated option: later arguments win.
+    sys.argv = ["irctl", "page-test", *DEFAULT_ARGS, *args]
     irctl()
 
 
