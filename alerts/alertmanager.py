@@ -2,17 +2,20 @@
 
 Routing, top to bottom (first match wins unless `continue`):
 
-1. the status page webhook, when enabled: every alert but Watchdog, `continue: true`;
-2. `Watchdog` to the heartbeat receiver (a dead man's switch expects it every minute);
+1. `Watchdog` to the heartbeat receiver (a dead man's switch expects it every minute);
+2. the status page webhook, when enabled: criticals of services whose component opted in
+   (`alerts.status_page: publish`, or `draft` to a second receiver whose URL adds
+   `?mode=draft`), `continue: true`, with the service's maintenance mutes; warnings never;
 3. per service: `severity="critical"` to the service's own PagerDuty Events API v2
-   receiver, grouped by alertname and service with a short group_wait, then
-   `severity="warning"` to Slack;
-4. anything else (unknown services, other severities) falls through to a last catch-all
-   route to the `default` receiver (the unrouted Slack channel), so nothing vanishes even
-   when the status page route matched first.
+   receiver, grouped by service (one incident per outage) with a short group_wait, then
+   `severity="warning"` to the Slack channel of its team;
+4. criticals nobody else took (unknown service, no service label) page the catch-all
+   service (`alerting.catch_all_service`);
+5. anything else falls through to the `default` receiver (the unrouted Slack channel).
 
-A critical inhibits the warning of the same alertname and service. Secrets never appear
-here: routing keys, the Slack URL and the status page token are files under
+A critical inhibits the warning of the same alertname and service, and ServiceDown inhibits
+its service's other alerts; sources must carry a service label. Secrets never appear
+here: routing keys, each channel's Slack URL and the status page token are files under
 `/etc/alertmanager/config/` (prometheus-operator mounts the other keys of the
 `alertmanager-<name>` Secret there). Alertmanager 0.25 has no `url_file` for webhooks, so
 the heartbeat URL is inline and the whole file must be treated as a secret.
@@ -20,6 +23,7 @@ the heartbeat URL is inline and the whole file must be treated as a secret.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -34,11 +38,16 @@ TEMPLATE_KEY = "incident-response.tmpl"
 SLACK_KEY = "slack-webhook-url"
 STATUSPAGE_TOKEN_KEY = "statuspage-token"
 GROUP_BY = ["alertname", "service"]
+# One PagerDuty incident per service outage: every critical of a service joins one group.
+PAGE_GROUP_BY = ["service"]
+# Labels every generated rule sets; a source alert without them must never inhibit.
+PRESENT = 'service=~".+"'
 
 DEFAULT_RECEIVER = "default"
 SLACK_RECEIVER = "slack"
 HEARTBEAT_RECEIVER = "heartbeat"
 STATUSPAGE_RECEIVER = "statuspage"
+STATUSPAGE_DRAFT_RECEIVER = "statuspage-draft"
 
 
 def pagerduty_receiver(service: str) -> str:
@@ -61,10 +70,33 @@ class StatusPageHook:
     credentials_key: str = STATUSPAGE_TOKEN_KEY
 
 
+def draft_url(url: str) -> str:
+    """The status page webhook that opens DRAFT incidents (published with `irctl status`)."""
+    return f"{url}{'&' if '?' in url else '?'}mode=draft"
+
+
+def channel_key(channel: str, default_channel: str) -> str:
+    """The Secret key (and file name) of a Slack channel's incoming-webhook URL."""
+    if channel == default_channel:
+        return SLACK_KEY
+    slug = re.sub(r"[^a-z0-9]+", "-", channel.lstrip("#@").lower()).strip("-")
+    return f"{SLACK_KEY}-{slug}"
+
+
+def slack_receiver(channel: str, default_channel: str, unrouted_channel: str) -> str:
+    if channel == default_channel:
+        return SLACK_RECEIVER
+    if channel == unrouted_channel:
+        return DEFAULT_RECEIVER
+    return f"slack-{channel_key(channel, default_channel).removeprefix(SLACK_KEY + '-')}"
+
+
 def secret_keys(org: OrgConfig, statuspage: StatusPageHook | None = None) -> dict[str, str]:
     """Secret key -> what it holds, for every `*_file` the config reads."""
     keys = {routing_key_name(s.id): f"Events API v2 routing key of {s.name}" for s in org.services}
-    keys[SLACK_KEY] = "Slack incoming-webhook URL"
+    slack = org.alerting.slack
+    for channel in slack.channels():
+        keys[channel_key(channel, slack.channel)] = f"Slack incoming-webhook URL of {channel}"
     if statuspage is not None:
         keys[statuspage.credentials_key] = "bearer token for the status page webhook"
     return keys
@@ -111,6 +143,51 @@ def _slack_config(path: str, channel: str) -> dict[str, Any]:
     }
 
 
+def _statuspage_receiver(name: str, url: str, secrets: str, key: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "webhook_configs": [
+            {
+                "url": url,
+                "send_resolved": True,
+                "http_config": {
+                    "authorization": {"type": "Bearer", "credentials_file": f"{secrets}/{key}"}
+                },
+            }
+        ],
+    }
+
+
+def _pagerduty_config(service_id: str, secrets: str, url: str | None) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "routing_key_file": f"{secrets}/{routing_key_name(service_id)}",
+        "send_resolved": True,
+        "severity": "critical",
+        "description": '{{ template "ir.pagerduty.description" . }}',
+        "client": "Alertmanager",
+        "client_url": '{{ template "ir.runbook" . }}',
+        "class": "{{ .CommonLabels.alertname }}",
+        "component": service_id,
+        "group": "{{ .CommonLabels.service }}",
+        "details": {
+            "alerts": "{{ range .Alerts }}{{ .Labels.alertname }} {{ end }}",
+            "description": "{{ .CommonAnnotations.description }}",
+            "runbook_url": "{{ .CommonAnnotations.runbook_url }}",
+        },
+    }
+    if url:
+        config["url"] = url
+    return config
+
+
+def _route(receiver: str, matchers: list[str], timings: Timings, **extra: Any) -> dict[str, Any]:
+    route: dict[str, Any] = {"receiver": receiver, "matchers": matchers, **extra}
+    route.update(_timings(timings))
+    if not route.get("mute_time_intervals"):
+        route.pop("mute_time_intervals", None)
+    return route
+
+
 def build_config(
     org: OrgConfig,
     *,
@@ -128,13 +205,15 @@ def build_config(
 
     receivers: list[dict[str, Any]] = [
         {
-            "name": DEFAULT_RECEIVER,
-            "slack_configs": [_slack_config(f"{secrets}/{SLACK_KEY}", slack.unrouted_channel)],
-        },
-        {
-            "name": SLACK_RECEIVER,
-            "slack_configs": [_slack_config(f"{secrets}/{SLACK_KEY}", slack.channel)],
-        },
+            "name": slack_receiver(channel, slack.channel, slack.unrouted_channel),
+            "slack_configs": [
+                _slack_config(f"{secrets}/{channel_key(channel, slack.channel)}", channel)
+            ],
+        }
+        for channel in [slack.unrouted_channel, *slack.channels()]
+    ]
+    receivers = list({r["name"]: r for r in receivers}.values())
+    receivers.append(
         {
             "name": HEARTBEAT_RECEIVER,
             **(
@@ -142,77 +221,71 @@ def build_config(
                 if heartbeat_url
                 else {}
             ),
-        },
-    ]
-    routes: list[dict[str, Any]] = []
-    if statuspage is not None:
-        receivers.append(
-            {
-                "name": STATUSPAGE_RECEIVER,
-                "webhook_configs": [
-                    {
-                        "url": statuspage.url,
-                        "send_resolved": True,
-                        "http_config": {
-                            "authorization": {
-                                "type": "Bearer",
-                                "credentials_file": f"{secrets}/{statuspage.credentials_key}",
-                            }
-                        },
-                    }
-                ],
-            }
-        )
-        routes.append(
-            {
-                "receiver": STATUSPAGE_RECEIVER,
-                "matchers": ['alertname!="Watchdog"'],
-                "continue": True,
-                **_timings(timings.page),
-            }
-        )
-    routes.append(
-        {
-            "receiver": HEARTBEAT_RECEIVER,
-            "matchers": ['alertname="Watchdog"'],
-            **_timings(timings.heartbeat),
         }
     )
+    # Watchdog first: nothing else may swallow the dead man's switch.
+    routes: list[dict[str, Any]] = [
+        _route(HEARTBEAT_RECEIVER, ['alertname="Watchdog"'], timings.heartbeat)
+    ]
+    if statuspage is not None:
+        key = statuspage.credentials_key
+        receivers.append(_statuspage_receiver(STATUSPAGE_RECEIVER, statuspage.url, secrets, key))
+        receivers.append(
+            _statuspage_receiver(STATUSPAGE_DRAFT_RECEIVER, draft_url(statuspage.url), secrets, key)
+        )
+        # Only criticals of services whose component opted in; warnings never.
+        hook_receiver = {"publish": STATUSPAGE_RECEIVER, "draft": STATUSPAGE_DRAFT_RECEIVER}
+        for service in org.services:
+            mode = service.alerts.status_page
+            if mode == "off" or not service.status_page_component:
+                continue
+            routes.append(
+                _route(
+                    hook_receiver[mode],
+                    [f'service="{service.id}"', 'severity="critical"'],
+                    timings.page,
+                    group_by=PAGE_GROUP_BY,
+                    mute_time_intervals=_muted(org, service.id, "critical"),
+                    **{"continue": True},
+                )
+            )
     for service in org.services:
-        pagerduty: dict[str, Any] = {
-            "routing_key_file": f"{secrets}/{routing_key_name(service.id)}",
-            "send_resolved": True,
-            "severity": "critical",
-            "description": '{{ template "ir.pagerduty.description" . }}',
-            "client": "Alertmanager",
-            "client_url": '{{ template "ir.runbook" . }}',
-            "class": "{{ .CommonLabels.alertname }}",
-            "component": service.id,
-            "group": "{{ .CommonLabels.service }}",
-            "details": {
-                "description": "{{ .CommonAnnotations.description }}",
-                "runbook_url": "{{ .CommonAnnotations.runbook_url }}",
-            },
-        }
-        if pagerduty_url:
-            pagerduty["url"] = pagerduty_url
-        receivers.append({"name": pagerduty_receiver(service.id), "pagerduty_configs": [pagerduty]})
-        for severity, receiver, timing in (
-            ("critical", pagerduty_receiver(service.id), timings.page),
-            ("warning", SLACK_RECEIVER, timings.warning),
-        ):
-            route: dict[str, Any] = {
-                "receiver": receiver,
-                "matchers": [f'service="{service.id}"', f'severity="{severity}"'],
-                "group_by": GROUP_BY,
-                **_timings(timing),
+        receivers.append(
+            {
+                "name": pagerduty_receiver(service.id),
+                "pagerduty_configs": [_pagerduty_config(service.id, secrets, pagerduty_url)],
             }
-            if muted := _muted(org, service.id, severity):
-                route["mute_time_intervals"] = muted
-            routes.append(route)
-
+        )
+        channel = slack.team_channels.get(service.team or "", slack.channel)
+        for severity, receiver, timing, group_by in (
+            ("critical", pagerduty_receiver(service.id), timings.page, PAGE_GROUP_BY),
+            (
+                "warning",
+                slack_receiver(channel, slack.channel, slack.unrouted_channel),
+                timings.warning,
+                GROUP_BY,
+            ),
+        ):
+            routes.append(
+                _route(
+                    receiver,
+                    [f'service="{service.id}"', f'severity="{severity}"'],
+                    timing,
+                    group_by=group_by,
+                    mute_time_intervals=_muted(org, service.id, severity),
+                )
+            )
+    catch_all = org.alerting.catch_all_service
+    if catch_all is not None:
+        # Criticals of unknown services, or without a service label, still wake a person.
+        routes.append(
+            _route(
+                pagerduty_receiver(catch_all), ['severity="critical"'], timings.page,
+                group_by=GROUP_BY,
+            )
+        )  # fmt: skip
     # Alertmanager sends an alert to the root's receiver only when no child matched; the
-    # status page route (continue: true) matches everything, so catch the rest explicitly.
+    # status page routes (continue: true) match first, so catch the rest explicitly.
     routes.append({"receiver": DEFAULT_RECEIVER})
 
     config: dict[str, Any] = {
@@ -225,11 +298,19 @@ def build_config(
             "routes": routes,
         },
         "inhibit_rules": [
+            # Alertmanager's `equal` treats two missing labels as equal: sources must carry
+            # a service label, so an unlabelled alert can never inhibit every other one.
             {
-                "source_matchers": ['severity="critical"'],
+                "source_matchers": ['severity="critical"', PRESENT],
                 "target_matchers": ['severity="warning"'],
                 "equal": ["alertname", "service"],
-            }
+            },
+            # A service that is down explains its errors, latency and missing metrics.
+            {
+                "source_matchers": ['alertname="ServiceDown"', PRESENT],
+                "target_matchers": ['alertname!="ServiceDown"', 'alertname!="Watchdog"'],
+                "equal": ["service"],
+            },
         ],
         "receivers": receivers,
     }

@@ -24,6 +24,7 @@ from typing import Any
 from alerts.catalog import (
     BURN_WINDOWS,
     LATENCY_QUANTILE,
+    SIGNAL_MISSING,
     WATCHDOG_SERVICE,
     Level,
     ServiceAlert,
@@ -165,27 +166,50 @@ def _latency(labels: dict[str, str], seconds: float, samples: int, step: timedel
     ]
 
 
+CPU_LIMIT_CORES = 2
+
+
+def _container(labels: dict[str, str]) -> dict[str, str]:
+    return {**labels, "container": "app"}
+
+
+def _limit(labels: dict[str, str], resource: str, unit: str, value: float, samples: int) -> Series:
+    limits = {**_container(labels), "resource": resource, "unit": unit}
+    return [_series("kube_pod_container_resource_limits", limits, _gauge(value, samples))]
+
+
 def _cpu(labels: dict[str, str], busy: float, samples: int, step: timedelta) -> Series:
-    name = "node_cpu_seconds_total"
-    # The ratio cancels the time unit: 60 CPU-seconds a sample at any step stay exact.
+    # Busy share of a 2-core limit: the counter grows busy * 2 CPU-seconds each second.
+    per_sample = busy * CPU_LIMIT_CORES * step.total_seconds()
     return [
-        _series(name, {**labels, "cpu": "0", "mode": "idle"}, _counter(60 * (1 - busy), samples)),
-        _series(name, {**labels, "cpu": "0", "mode": "user"}, _counter(60 * busy, samples)),
+        _series(
+            "container_cpu_usage_seconds_total", _container(labels), _counter(per_sample, samples)
+        ),
+        *_limit(labels, "cpu", "core", CPU_LIMIT_CORES, samples),
     ]
 
 
 def _memory(labels: dict[str, str], used: float, samples: int, step: timedelta) -> Series:
     return [
-        _series("node_memory_MemAvailable_bytes", labels, _gauge((1 - used) * BYTES, samples)),
-        _series("node_memory_MemTotal_bytes", labels, _gauge(BYTES, samples)),
+        _series(
+            "container_memory_working_set_bytes", _container(labels), _gauge(used * BYTES, samples)
+        ),
+        *_limit(labels, "memory", "byte", BYTES, samples),
     ]
 
 
 def _disk(labels: dict[str, str], free: float, samples: int, step: timedelta) -> Series:
-    fs = {**labels, "device": "/dev/sda1", "fstype": "ext4", "mountpoint": "/"}
     return [
-        _series("node_filesystem_avail_bytes", fs, _gauge(free * BYTES, samples)),
-        _series("node_filesystem_size_bytes", fs, _gauge(BYTES, samples)),
+        _series("kubelet_volume_stats_available_bytes", labels, _gauge(free * BYTES, samples)),
+        _series("kubelet_volume_stats_capacity_bytes", labels, _gauge(BYTES, samples)),
+    ]
+
+
+def _payments(labels: dict[str, str], share: float, samples: int, step: timedelta) -> Series:
+    failed = round(share * REQUESTS_PER_STEP, 6)
+    return [
+        _series("payment_failures_total", labels, _counter(failed, samples)),
+        _series("payment_attempts_total", labels, _counter(REQUESTS_PER_STEP, samples)),
     ]
 
 
@@ -206,7 +230,7 @@ INPUTS: dict[str, Input] = {
     "HighMemoryUsage": _memory,
     "DiskSpaceLow": _disk,
     "DatabaseConnectionFailures": _failures("database_connection_failures_total"),
-    "PaymentProcessingFailures": _failures("payment_failures_total"),
+    "PaymentProcessingFailures": _payments,
 }
 
 
@@ -272,7 +296,7 @@ def _at(delta: timedelta, step: timedelta) -> str:
 
 def _expected(alert: ServiceAlert, level: Level, value: float) -> dict[str, Any]:
     return {
-        "exp_labels": {"severity": level.severity, "service": alert.service},
+        "exp_labels": {"severity": level.severity, "service": alert.service, **alert.extra_labels},
         "exp_annotations": {
             "summary": level.summary,
             "description": render_description(alert, value),
@@ -328,6 +352,56 @@ def alert_tests(
             }
         )
     return tests
+
+
+def _quiet_value(alert: ServiceAlert) -> float:
+    """A value that fires none of the alert's levels."""
+    return next(
+        v for v in threshold_values(alert) if not any(crosses(alert, lv, v) for lv in alert.levels)
+    )
+
+
+def signal_missing_tests(
+    guards: list[ServiceAlert], watched: list[ServiceAlert], runbook: str, step: timedelta
+) -> list[dict[str, Any]]:
+    """No series at all raises every no-data guard once `no_data_for` has passed (and not a
+    step before); with every signal's series present, none fires."""
+    hold = guards[0].levels[0].for_
+    times = sorted({hold - step, hold} if hold >= step else {hold})
+    fired = [{**_expected(g, g.levels[0], 1.0)} for g in guards]
+    for item in fired:
+        item["exp_annotations"]["runbook_url"] = runbook
+    silent_at = hold + guards[0].window + 2 * step
+    samples = int(silent_at / step) + 1
+    names = {(g.service, g.extra_labels["signal"]) for g in guards}
+    series: dict[str, dict[str, str]] = {}
+    for alert in watched:
+        if (alert.service, alert.alert) in names and alert.shape != "none":
+            for item in INPUTS[alert.alert](alert.labels, _quiet_value(alert), samples, step):
+                series.setdefault(item["series"], item)
+    return [
+        {
+            "name": f"{SIGNAL_MISSING} without any series",
+            "interval": format_duration(step),
+            "input_series": [],
+            "alert_rule_test": [
+                {
+                    "eval_time": _at(at, step),
+                    "alertname": SIGNAL_MISSING,
+                    "exp_alerts": fired if at >= hold else [],
+                }
+                for at in times
+            ],
+        },
+        {
+            "name": f"{SIGNAL_MISSING} stays silent while every signal has data",
+            "interval": format_duration(step),
+            "input_series": list(series.values()),
+            "alert_rule_test": [
+                {"eval_time": _at(silent_at, step), "alertname": SIGNAL_MISSING, "exp_alerts": []}
+            ],
+        },
+    ]
 
 
 def _same_thresholds(alert: ServiceAlert) -> tuple[Any, ...]:
@@ -441,14 +515,23 @@ def rule_tests(org: OrgConfig, rule_file: str = "rules.yaml") -> dict[str, Any]:
     """A promtool test file (`promtool test rules`) for the rules of `org`."""
     tests = [watchdog_test(org)]
     together: dict[tuple[Any, ...], list[ServiceAlert]] = {}
-    for alert in service_alerts(org):
-        if alert.shape != "none":
+    alerts = service_alerts(org)
+    for alert in alerts:
+        if alert.shape != "none" and alert.alert != SIGNAL_MISSING:
             together.setdefault(_same_thresholds(alert), []).append(alert)
     step = org.alerting.evaluation_interval
-    for alerts in together.values():
-        tests.extend(alert_tests(alerts, runbook_url(org.alerting, alerts[0].alert), step))
+    for same in together.values():
+        tests.extend(alert_tests(same, runbook_url(org.alerting, same[0].alert), step))
+    guarded = [a for a in alerts if a.alert == SIGNAL_MISSING and a.shape != "none"]
+    if guarded:
+        watched = [
+            a for a in alerts if a.alert != SIGNAL_MISSING and a.levels[0].severity == "critical"
+        ]
+        tests.extend(
+            signal_missing_tests(guarded, watched, runbook_url(org.alerting, SIGNAL_MISSING), step)
+        )
     budget = 1 - org.alerting.thresholds.availability_target
-    burns = [a for a in service_alerts(org) if a.alert == "ErrorBudgetBurn"]
+    burns = [a for a in alerts if a.alert == "ErrorBudgetBurn"]
     if burns and (burst := burst_test(burns[0], budget, step)) is not None:
         tests.append(burst)
     interval = format_duration(step)
@@ -457,4 +540,8 @@ def rule_tests(org: OrgConfig, rule_file: str = "rules.yaml") -> dict[str, Any]:
 
 def untested(org: OrgConfig) -> list[tuple[str, str]]:
     """(service, alert) pairs with an overridden expression or selector: no generated test."""
-    return [(a.service, a.alert) for a in service_alerts(org) if a.shape == "none"]
+    return [
+        (a.service, a.alert)
+        for a in service_alerts(org)
+        if a.shape == "none" and a.alert != SIGNAL_MISSING  # a guard follows its alert
+    ]

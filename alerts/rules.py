@@ -1,11 +1,20 @@
-"""Prometheus rule groups from the alert catalog: one group per service, plus the Watchdog."""
+"""Prometheus rule groups from the alert registry: one group per service (its burn-rate
+recording rules first, so its alerts read this evaluation's ratios), plus the Watchdog."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from alerts.catalog import WATCHDOG_SERVICE, ServiceAlert, runbook_url, service_alerts
+import yaml
+
+from alerts.catalog import (
+    WATCHDOG_SERVICE,
+    ServiceAlert,
+    recording_rules,
+    runbook_url,
+    service_alerts,
+)
 from orgconfig.model import OrgConfig
 from orgconfig.units import format_duration
 
@@ -30,7 +39,11 @@ def alert_rules(org: OrgConfig, alert: ServiceAlert) -> list[dict[str, Any]]:
         rule: dict[str, Any] = {"alert": alert.alert, "expr": level.expr}
         if level.for_:
             rule["for"] = format_duration(level.for_)
-        rule["labels"] = {"severity": level.severity, "service": alert.service}
+        rule["labels"] = {
+            "severity": level.severity,
+            "service": alert.service,
+            **alert.extra_labels,
+        }
         rule["annotations"] = {
             "summary": level.summary,
             "description": alert.description,
@@ -61,12 +74,65 @@ def rule_groups(org: OrgConfig) -> list[dict[str, Any]]:
     """
     interval = org.alerting.evaluation_interval
     pace = {} if interval == DEFAULT_INTERVAL else {"interval": format_duration(interval)}
-    by_service: dict[str, list[dict[str, Any]]] = {}
+    by_service: dict[str, list[dict[str, Any]]] = {
+        service.id: list(recording_rules(service, org.alerting)) for service in org.services
+    }
     for alert in service_alerts(org):
-        by_service.setdefault(alert.service, []).extend(alert_rules(org, alert))
+        by_service[alert.service].extend(alert_rules(org, alert))
+    by_service = {service: rules for service, rules in by_service.items() if rules}
     groups = [{"name": group_name(s), **pace, "rules": rules} for s, rules in by_service.items()]
     groups.append({"name": WATCHDOG_GROUP, **pace, "rules": [watchdog_rule(org)]})
     return groups
+
+
+# etcd refuses requests over about 1.5 MiB and a ConfigMap (the operator copies rules into
+# one) holds at most 1 MiB: keep each PrometheusRule well below, and fail validation above.
+MAX_RULE_OBJECT_BYTES = 1024 * 1024
+SPLIT_RULE_OBJECT_BYTES = 256 * 1024
+RULE_OBJECT_PREFIX = "incident-response-alerts"
+
+
+def _size(groups: list[dict[str, Any]]) -> int:
+    return len(yaml.dump(groups, Dumper=yaml.CSafeDumper, width=1000))
+
+
+def rule_objects(
+    org: OrgConfig, limit: int = SPLIT_RULE_OBJECT_BYTES
+) -> list[tuple[str, list[dict[str, Any]]]]:
+    """PrometheusRule name -> its groups: one object per team (services without a team and
+    the Watchdog share `incident-response-alerts`), split into numbered parts of at most
+    `limit` bytes of rules each."""
+    team_of = {group_name(s.id): s.team for s in org.services}
+    by_team: dict[str, list[dict[str, Any]]] = {}
+    for group in rule_groups(org):
+        team = team_of.get(group["name"])
+        name = f"{RULE_OBJECT_PREFIX}-{team}" if team else RULE_OBJECT_PREFIX
+        by_team.setdefault(name, []).append(group)
+    objects: list[tuple[str, list[dict[str, Any]]]] = []
+    for name, groups in by_team.items():
+        parts: list[list[dict[str, Any]]] = [[]]
+        used = 0
+        for group in groups:
+            size = _size([group])
+            if parts[-1] and used + size > limit:
+                parts.append([])
+                used = 0
+            parts[-1].append(group)
+            used += size
+        for index, part in enumerate(parts):
+            objects.append((name if index == 0 else f"{name}-{index + 1}", part))
+    return objects
+
+
+def oversized(manifest: dict[str, Any], text: str) -> list[str]:
+    """A problem when a rendered PrometheusRule is over what etcd and the operator accept."""
+    if manifest.get("kind") != "PrometheusRule" or len(text.encode()) <= MAX_RULE_OBJECT_BYTES:
+        return []
+    name = (manifest.get("metadata") or {}).get("name", "?")
+    return [
+        f"PrometheusRule {name!r} is {len(text.encode()) / 1024 / 1024:.2f} MiB; at most 1 MiB "
+        "fits a Kubernetes object (etcd): split the rules (one object per team is automatic)"
+    ]
 
 
 def rule_file(org: OrgConfig) -> dict[str, Any]:

@@ -1,9 +1,14 @@
-"""Alert delivery to Kubernetes: the PrometheusRule and prometheus-operator's Alertmanager
+"""Alert delivery to Kubernetes: the PrometheusRules and prometheus-operator's Alertmanager
 config Secret, built from `alerts` (rules, routing, templates) and the services' routing keys.
+
+The Secret `alertmanager-<alertmanagerName>` lives in `alertmanagerNamespace` (kube-prometheus:
+`monitoring`/`main`): the operator reads it only from the Alertmanager's own namespace.
 """
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -16,17 +21,27 @@ from alerts.alertmanager import (
     TEMPLATE_KEY,
     StatusPageHook,
     build_config,
+    channel_key,
     routing_key_name,
 )
 from alerts.documents import dump
-from alerts.rules import rule_groups
+from alerts.rules import rule_objects
 from alerts.templates import TEMPLATE
 from components.settings import StackSettings
 from orgconfig.model import OrgConfig
 
 PKG = "incident-response:alerting"
-RULE_NAME = "incident-response-alerts"
 MANAGED_BY = {"app.kubernetes.io/managed-by": "incident-response-as-code"}
+
+
+def _channel_url(text: str, channel: str) -> str:
+    if text.startswith("placeholder-"):  # `irctl render` runs without the real secrets
+        return text
+    try:
+        urls = json.loads(text or "{}")
+    except ValueError:
+        raise ValueError("incident-response:slackWebhookUrls must be a JSON object") from None
+    return str(urls.get(channel, ""))
 
 
 def secret_name(alertmanager: str) -> str:
@@ -58,18 +73,22 @@ class AlertDelivery(pulumi.ComponentResource):
         namespace = args.settings.value("namespace")
         org = args.org
 
-        rule = k8s.apiextensions.CustomResource(
-            f"{name}-rules",
-            api_version="monitoring.coreos.com/v1",
-            kind="PrometheusRule",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=RULE_NAME,
-                namespace=namespace,
-                labels={**org.alerting.rule_labels, **MANAGED_BY},
-            ),
-            spec={"groups": rule_groups(org)},
-            opts=child,
-        )
+        objects = rule_objects(org)
+        rules = [
+            k8s.apiextensions.CustomResource(
+                f"{name}-rules-{rule_name}",
+                api_version="monitoring.coreos.com/v1",
+                kind="PrometheusRule",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=rule_name,
+                    namespace=namespace,
+                    labels={**org.alerting.rule_labels, **MANAGED_BY},
+                ),
+                spec={"groups": groups},
+                opts=child,
+            )
+            for rule_name, groups in objects
+        ]
 
         heartbeat = args.settings.secret("heartbeatUrl")
         if heartbeat is None:
@@ -105,6 +124,20 @@ class AlertDelivery(pulumi.ComponentResource):
             )
         else:
             string_data[SLACK_KEY] = slack
+        # Every other channel has its own webhook (an app webhook ignores `channel`).
+        others = [c for c in org.alerting.slack.channels() if c != org.alerting.slack.channel]
+        urls = args.settings.secret("slackWebhookUrls")
+        for channel in others:
+            if urls is None:
+                pulumi.log.warn(
+                    f"incident-response:slackWebhookUrls has no URL for {channel}: its alerts "
+                    "will fail to reach Slack",
+                    self,
+                )
+                continue
+            string_data[channel_key(channel, org.alerting.slack.channel)] = urls.apply(
+                functools.partial(_channel_url, channel=channel)
+            )
         if statuspage is not None:
             if args.statuspage_token is None:
                 raise ValueError("a status page webhook needs statuspage_token")
@@ -114,7 +147,7 @@ class AlertDelivery(pulumi.ComponentResource):
             f"{name}-alertmanager-config",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=secret_name(args.settings.value("alertmanagerName")),
-                namespace=namespace,
+                namespace=args.settings.value("alertmanagerNamespace"),
                 labels=MANAGED_BY,
             ),
             type="Opaque",
@@ -122,7 +155,7 @@ class AlertDelivery(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.prometheus_rule_name = rule.id.apply(lambda _: RULE_NAME)
+        self.prometheus_rule_name = rules[0].id.apply(lambda _: objects[0][0])
         self.alertmanager_secret_name = secret.id.apply(
             lambda _: secret_name(args.settings.value("alertmanagerName"))
         )

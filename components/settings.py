@@ -13,6 +13,7 @@ import pulumi
 # Pulumi config keys (namespace `incident-response`) that must be set with `--secret`.
 SECRET_KEYS: dict[str, str] = {
     "slackWebhookUrl": "Slack incoming-webhook URL for warnings",
+    "slackWebhookUrls": 'JSON object of further channels\' webhook URLs: {"#team-a": "https://..."}',
     "heartbeatUrl": "dead man's switch URL the Watchdog alert pings",
     "statuspageApiToken": "bearer token for the status page webhook and responder API",
     "statuspageDatabaseUrl": "status page database URL (PostgreSQL when replicas > 1)",
@@ -31,6 +32,7 @@ DEFAULTS: dict[str, str] = {
     "irctlTag": "0.1.0",
     "certIssuer": "letsencrypt-prod",
     "alertmanagerName": "main",
+    "alertmanagerNamespace": "monitoring",  # where prometheus-operator reads the Secret
     "kubernetesVersion": "1.30",
     # issue 5 (deploy/): who may reach the status page, and the daily page test.
     "ingressNamespace": "ingress-nginx",

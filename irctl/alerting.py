@@ -56,12 +56,13 @@ def statuspage_hook(plan: Plan) -> StatusPageHook | None:
 
 
 def planned_rule_groups(plan: Plan) -> list[dict[str, Any]] | None:
-    """The rule groups exactly as the planned PrometheusRule carries them."""
-    for resource in plan.of_type(RULE_TYPE):
-        spec = unwrap(resource.raw_inputs).get("spec") or {}
-        if "groups" in spec:
-            return list(spec["groups"])
-    return None
+    """The rule groups exactly as the planned PrometheusRules carry them, in plan order."""
+    groups = [
+        group
+        for resource in plan.of_type(RULE_TYPE)
+        for group in (unwrap(resource.raw_inputs).get("spec") or {}).get("groups") or []
+    ]
+    return groups or None
 
 
 def write_alerting(org: OrgConfig, plan: Plan, out: Path) -> list[Path]:
@@ -114,6 +115,27 @@ def routes(stack: StackOption = "prod", config: ConfigOption = None) -> None:
     for service, alert in untested(org):
         console.print(f"[yellow]note:[/] {alert} of {service} has an overridden expression: "
                       "no generated promtool test")  # fmt: skip
+
+
+@app.command("docs")
+def docs_command(
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 when a generated page is out of date.")
+    ] = False,
+) -> None:
+    """Write the runbook pages, the alert catalog and docs/metrics-contract.md from the
+    alert registry (alerts/catalog.py)."""
+    from alerts import docs
+
+    folder = Path(__file__).resolve().parents[1] / "docs"
+    if check:
+        outdated = docs.stale(folder)
+        if outdated:
+            fail(f"out of date (run `irctl alerts docs`): {', '.join(outdated)}", 1)
+        console.print("generated alert docs are up to date")
+        return
+    for path in docs.write(folder):
+        console.print(f"wrote {path.relative_to(folder.parent)}", highlight=False)
 
 
 # --------------------------------------------------------------------------- page-test

@@ -6,17 +6,18 @@ connection or payment failures; warn on errors above 5 %, latency above 3 s, CPU
 above 80 %, disk free under 20 %. The 99.9 % availability target drives the multi-window
 multi-burn-rate `ErrorBudgetBurn` alerts.
 
-Every service gets the standard signals with selectors that follow common exporters
-(blackbox `probe_success`, `http_requests_total{code}`, the `http_request_duration_seconds`
-histogram, node-exporter); a signal can be turned off, get its own selector, or have its
-value expression replaced. See `alerts.catalog` for the exact default expressions.
+Every service gets the standard signals with selectors that follow what exists in a
+kube-prometheus cluster (`probe_success{service}`, the app's `http_requests_total{code}` and
+`http_request_duration_seconds` histogram, cAdvisor and kube-state-metrics per workload,
+kubelet volume stats per PVC); a signal can be turned off, get its own selector, or have its
+value expression replaced. See `alerts.catalog` for the records and docs/metrics-contract.md.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -44,6 +45,8 @@ def _selector_syntax(value: str) -> str:
 
 Selector = Annotated[str, AfterValidator(_selector_syntax)]
 NAME_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+DEFAULT_WORKLOAD_NAMESPACE = "default"
 
 
 class _Strict(BaseModel):
@@ -75,17 +78,23 @@ class Thresholds(_Strict):
     database_connection_failures_per_minute: float = Field(
         1.0, ge=0, description="Page above this many failed database connections a minute."
     )
-    payment_failures_per_minute: float = Field(
-        1.0, ge=0, description="Page above this many failed payments a minute."
+    payment_failure_ratio: Percent = Field(
+        0.05, description="Page above this share of failed payment attempts."
     )
     failures_for: Duration = Field(
         timedelta(minutes=2), description="Database and payment failures must hold this long."
     )
+    # The SRE Workbook's multiwindow alerts need no `for`: the short window already
+    # confirms the burn is still going on, and a `for` only delays the page.
     error_budget_critical_for: Duration = Field(
-        timedelta(minutes=2), description="ErrorBudgetBurn pages once a fast burn holds this long."
+        timedelta(0), description="ErrorBudgetBurn pages once a fast burn holds this long."
     )
     error_budget_warning_for: Duration = Field(
-        timedelta(minutes=15), description="ErrorBudgetBurn warns once a slow burn holds this long."
+        timedelta(0), description="ErrorBudgetBurn warns once a slow burn holds this long."
+    )
+    no_data_for: Duration = Field(
+        timedelta(minutes=10),
+        description="SignalMissing fires when a paging signal has had no series this long.",
     )
     availability_target: Percent = Field(
         0.999, description="Availability SLO over 30 days; drives ErrorBudgetBurn."
@@ -170,13 +179,40 @@ class AlertmanagerTimings(_Strict):
     )
 
 
+CHANNEL_PATTERN = r"^[#@]?[a-z0-9._-]+$"
+
+
 class Slack(_Strict):
-    channel: str = Field("#alerts", pattern=r"^[#@]?[a-z0-9._-]+$", description="Warnings go here.")
+    """Slack channels. An app's incoming webhook posts only to the channel it was installed
+    for (the `channel` field is ignored), so every channel has its own webhook URL secret."""
+
+    channel: str = Field("#alerts", pattern=CHANNEL_PATTERN, description="Warnings go here.")
     unrouted_channel: str = Field(
         "#alerts-unrouted",
-        pattern=r"^[#@]?[a-z0-9._-]+$",
+        pattern=CHANNEL_PATTERN,
         description="Alerts for services this config does not know (the default receiver).",
     )
+    team_channels: dict[str, Annotated[str, Field(pattern=CHANNEL_PATTERN)]] = Field(
+        default_factory=dict,
+        description="Team id -> channel for the warnings of that team's services.",
+    )
+
+    @field_validator("team_channels")
+    @classmethod
+    def _known_teams(cls, channels: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        known = (info.context or {}).get("ids", {}).get("team")
+        unknown = [t for t in channels if known is not None and t not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown team id(s) {', '.join(map(repr, unknown))} "
+                f"(known: {', '.join(sorted(known or ())) or 'none are defined'})"
+            )
+        return channels
+
+    def channels(self) -> list[str]:
+        """Every channel that needs a webhook URL, the default channel first."""
+        found = [self.channel, self.unrouted_channel, *self.team_channels.values()]
+        return list(dict.fromkeys(found))
 
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -276,6 +312,16 @@ class AlertingSettings(_Strict):
         pattern=r"^https?://\S+/$",
         description="Where docs/runbooks/ is browsable; runbook_url = this + <AlertName>.md.",
     )
+    catch_all_service: str | None = Field(
+        None,
+        description="Service id whose PagerDuty service is paged by criticals for services "
+        "this config does not know (or that carry no service label).",
+    )
+    workload_namespace: str = Field(
+        DEFAULT_WORKLOAD_NAMESPACE,
+        pattern=K8S_NAME,
+        description="Default Kubernetes namespace of the services' workloads.",
+    )
     rule_labels: dict[str, str] = Field(
         default_factory=lambda: {"role": "alert-rules", "prometheus": "k8s"},
         description="Labels on the PrometheusRule that the Prometheus ruleSelector matches.",
@@ -289,6 +335,17 @@ class AlertingSettings(_Strict):
         if twice:
             raise ValueError(f"duplicate maintenance window name(s): {', '.join(twice)}")
         return windows
+
+    @field_validator("catch_all_service")
+    @classmethod
+    def _known_catch_all(cls, value: str | None, info: ValidationInfo) -> str | None:
+        known = (info.context or {}).get("ids", {}).get("service")
+        if value is not None and known is not None and value not in known:
+            raise ValueError(
+                f"catch_all_service {value!r} is not a known service id "
+                f"(known: {', '.join(sorted(known))})"
+            )
+        return value
 
     @field_validator("evaluation_interval")
     @classmethod
@@ -326,10 +383,60 @@ class OptInSignal(Signal):
     enabled: bool = False
 
 
+def default_pod_regex(deployment: str) -> str:
+    """Pods of a Deployment (`<name>-<replicaset hash>-<suffix>`) or StatefulSet (`<name>-0`)."""
+    return f"{deployment}-([a-z0-9]+-)?[a-z0-9]+"
+
+
+def default_pvc_regex(deployment: str) -> str:
+    """A PVC named after the workload, or a StatefulSet claim `data-<name>-0`."""
+    return f"(data-)?{deployment}(-[a-z0-9]+)*"
+
+
+def _regex_syntax(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"{value!r} is not a regular expression ({exc})") from None
+    if '"' in value or "\\" in value:
+        raise ValueError(f"{value!r}: write the regex without quotes or backslashes")
+    return value
+
+
+Regex = Annotated[str, AfterValidator(_regex_syntax)]
+
+
+class Workload(_Strict):
+    """Where a service runs in Kubernetes: its CPU, memory and disk alerts select cAdvisor,
+    kube-state-metrics and kubelet series by these names (see docs/metrics-contract.md)."""
+
+    namespace: str | None = Field(
+        None, pattern=K8S_NAME, description="Default: alerting.workload_namespace."
+    )
+    deployment: str | None = Field(
+        None, pattern=K8S_NAME, description="Deployment or StatefulSet name; default the id."
+    )
+    pod: Regex | None = Field(
+        None, description="Regex of its pod names; default <deployment>-([a-z0-9]+-)?[a-z0-9]+."
+    )
+    pvc: Regex | None = Field(
+        None, description="Regex of its PersistentVolumeClaims; default (data-)?<deployment>(-…)*."
+    )
+
+
+StatusPageMode = Literal["publish", "draft", "off"]
+
+
 class ServiceAlerts(_Strict):
     """Which alert signals a service has; each can be turned off or overridden."""
 
     enabled: bool = Field(True, description="False: no alert rules for this service at all.")
+    status_page: StatusPageMode = Field(
+        "off",
+        description="What its critical alerts do to its status page component: publish an "
+        "incident, open a draft a responder publishes with `irctl status`, or nothing. "
+        "Warnings never reach the status page.",
+    )
     selector: Selector | None = Field(
         None,
         description=f"Matchers for this service's metrics ({SELECTOR_HELP}); "
@@ -342,9 +449,15 @@ class ServiceAlerts(_Strict):
     latency: Signal = Field(
         default_factory=Signal, description="HighLatency: http_request_duration_seconds p99."
     )
-    cpu: Signal = Field(default_factory=Signal, description="HighCPUUsage: node-exporter.")
-    memory: Signal = Field(default_factory=Signal, description="HighMemoryUsage: node-exporter.")
-    disk: Signal = Field(default_factory=Signal, description="DiskSpaceLow: node-exporter.")
+    cpu: Signal = Field(
+        default_factory=Signal, description="HighCPUUsage: cAdvisor CPU against its limits."
+    )
+    memory: Signal = Field(
+        default_factory=Signal, description="HighMemoryUsage: working set against its limits."
+    )
+    disk: Signal = Field(
+        default_factory=Signal, description="DiskSpaceLow: kubelet volume stats of its PVCs."
+    )
     error_budget: Signal = Field(
         default_factory=Signal, description="ErrorBudgetBurn: multi-window burn rate."
     )
@@ -354,7 +467,8 @@ class ServiceAlerts(_Strict):
     )
     payment_failures: OptInSignal = Field(
         default_factory=OptInSignal,
-        description="PaymentProcessingFailures: payment_failures_total.",
+        description="PaymentProcessingFailures: payment_failures_total over "
+        "payment_attempts_total.",
     )
 
     @model_validator(mode="after")
@@ -365,3 +479,21 @@ class ServiceAlerts(_Strict):
                 "windows of http_requests_total); set error_budget.selector, or disable it"
             )
         return self
+
+
+def alerting_problems(org: Any) -> list[str]:
+    """Cross checks between services and alerting (`org` is an `OrgConfig`)."""
+    problems = []
+    for service in org.services:
+        if service.alerts.enabled and service.auto_resolve_timeout is not None:
+            problems.append(
+                f"service {service.id}: auto_resolve_timeout must be null while Alertmanager "
+                "pages it (alerts.enabled): PagerDuty would resolve the incident while the "
+                "alert still fires, and Alertmanager would open a new one at its next repeat"
+            )
+        if service.alerts.status_page != "off" and not service.status_page_component:
+            problems.append(
+                f"service {service.id}: alerts.status_page {service.alerts.status_page!r} needs "
+                "a status_page_component"
+            )
+    return problems

@@ -22,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 
-from orgconfig.alerting import AlertingSettings, ServiceAlerts
+from orgconfig.alerting import AlertingSettings, ServiceAlerts, Workload, alerting_problems
 from orgconfig.statuspage import StatusPageSettings
 from orgconfig.units import Duration, TimeOfDay, TimeZone, format_duration
 
@@ -292,6 +292,9 @@ class Service(Strict):
         None, description="The status page component this service drives."
     )
     alerts: ServiceAlerts = Field(default_factory=ServiceAlerts)
+    workload: Workload = Field(
+        default_factory=Workload, description="Where it runs in Kubernetes (CPU/memory/disk)."
+    )
 
     @field_validator("acknowledgement_timeout", "auto_resolve_timeout")
     @classmethod
@@ -339,6 +342,13 @@ class OrgConfig(Strict):
         for schedule in self.schedules:
             if schedule.time_zone is None:
                 object.__setattr__(schedule, "time_zone", self.org.time_zone)
+        return self
+
+    @model_validator(mode="after")
+    def _alerting_fits_the_services(self) -> OrgConfig:
+        problems = alerting_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     def person(self, person_id: str) -> Person:

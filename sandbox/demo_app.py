@@ -13,10 +13,13 @@ Faults are set per service through the control endpoint::
     DELETE /_control/<service>                             back to healthy
     GET    /_control                                        every service's faults
 
-The metric names follow the exporters the generated rules read by default (see
-``orgconfig/alerting.py``): ``http_requests_total{code}``, the
-``http_request_duration_seconds`` histogram, node-exporter CPU/memory/filesystem series,
-and counters for database connection and payment failures.
+The metric names follow the contract the generated rules read (docs/metrics-contract.md):
+``http_requests_total{code}``, the ``http_request_duration_seconds`` histogram, counters for
+database connection failures and payment attempts/failures, and, as a cluster would report
+them for the service's default workload (namespace ``default``, pod ``<id>-5d9f7c6b8-x2x9z``,
+PVC ``data-<id>-0``), cAdvisor ``container_cpu_usage_seconds_total`` and
+``container_memory_working_set_bytes``, kube-state-metrics ``kube_pod_container_resource_limits``
+and kubelet ``kubelet_volume_stats_*``. (The node-exporter series stay for older rules.)
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import contextlib
 import threading
 import time
 from collections.abc import AsyncIterator, Iterable
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -35,6 +38,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+
+from orgconfig.alerting import DEFAULT_WORKLOAD_NAMESPACE
 
 # Buckets with edges at the warning (3 s) and critical (5 s) latency thresholds, so a
 # histogram_quantile lands on the right side of each.
@@ -60,6 +65,8 @@ class Faults:
     cpu_fraction: float | None = None
     memory_fraction: float | None = None
     disk_free_fraction: float | None = None
+    # Metric families left out of the exposition (a renamed metric, a broken exporter).
+    missing_metrics: list[str] = field(default_factory=list)
 
     def merged(self, changes: dict[str, Any]) -> Faults:
         """These faults with `changes` applied; raises ValueError naming a bad field."""
@@ -68,6 +75,13 @@ class Faults:
         for name, value in changes.items():
             if name not in known:
                 raise ValueError(f"unknown fault {name!r}; known: {', '.join(sorted(known))}")
+            if name == "missing_metrics":
+                if not isinstance(value, list | tuple) or not all(
+                    isinstance(v, str) for v in value
+                ):
+                    raise ValueError(f"{name} must be a list of metric names, got {value!r}")
+                values[name] = list(value)
+                continue
             if name in ("down", "database_down", "payments_failing"):
                 if not isinstance(value, bool):
                     raise ValueError(f"{name} must be true or false, got {value!r}")
@@ -123,6 +137,11 @@ class ServiceSignals:
             "Payments that failed to process",
             registry=self.registry,
         )
+        self.payment_attempts = Counter(
+            "payment_attempts",
+            "Payments attempted",
+            registry=self.registry,
+        )
         self.payments = Counter(
             "payments_processed",
             "Payments attempted, by outcome",
@@ -154,6 +173,44 @@ class ServiceSignals:
             fs_labels,
             registry=self.registry,
         )
+        # What the cluster reports about the service's workload (labels as the defaults of
+        # the `workload` block expect them).
+        pod = {"namespace": DEFAULT_WORKLOAD_NAMESPACE, "pod": f"{service_id}-5d9f7c6b8-x2x9z"}
+        self.pod_labels = pod
+        self.container_cpu = Counter(
+            "container_cpu_usage_seconds",
+            "Cumulative cpu time consumed in seconds (cAdvisor).",
+            ["namespace", "pod", "container"],
+            registry=self.registry,
+        )
+        self.container_memory = Gauge(
+            "container_memory_working_set_bytes",
+            "Current working set in bytes (cAdvisor).",
+            ["namespace", "pod", "container"],
+            registry=self.registry,
+        )
+        limits = Gauge(
+            "kube_pod_container_resource_limits",
+            "The number of requested limit resource by a container (kube-state-metrics).",
+            ["namespace", "pod", "container", "resource", "unit"],
+            registry=self.registry,
+        )
+        limits.labels(pod["namespace"], pod["pod"], "app", "cpu", "core").set(CPUS)
+        limits.labels(pod["namespace"], pod["pod"], "app", "memory", "byte").set(MEMORY_TOTAL_BYTES)
+        volume = ["namespace", "persistentvolumeclaim"]
+        self.volume_capacity = Gauge(
+            "kubelet_volume_stats_capacity_bytes", "Capacity in bytes of the volume (kubelet).",
+            volume, registry=self.registry,
+        )  # fmt: skip
+        self.volume_available = Gauge(
+            "kubelet_volume_stats_available_bytes",
+            "Number of available bytes in the volume (kubelet).",
+            volume,
+            registry=self.registry,
+        )
+        self.claim = (pod["namespace"], f"data-{service_id}-0")
+        self.volume_capacity.labels(*self.claim).set(DISK_SIZE_BYTES)
+        self.container_cpu.labels(pod["namespace"], pod["pod"], "app")
         self.mem_total.set(MEMORY_TOTAL_BYTES)
         self.fs_size.labels("/dev/vda1", "ext4", "/").set(DISK_SIZE_BYTES)
         self._served = 0
@@ -186,6 +243,7 @@ class ServiceSignals:
         self.db_attempts.inc(requests)
         if faults.database_down:
             self.db_failures.inc(requests)
+        self.payment_attempts.inc(requests)
         if faults.payments_failing:
             self.payment_failures.inc(requests)
             self.payments.labels("failed").inc(requests)
@@ -195,10 +253,22 @@ class ServiceSignals:
         for cpu in range(CPUS):
             self.cpu.labels(str(cpu), "idle").inc(seconds * (1 - busy))
             self.cpu.labels(str(cpu), "user").inc(seconds * busy)
+        container = (self.pod_labels["namespace"], self.pod_labels["pod"], "app")
+        self.container_cpu.labels(*container).inc(seconds * busy * CPUS)
         used = HEALTHY_MEMORY if faults.memory_fraction is None else faults.memory_fraction
         self.mem_available.set(MEMORY_TOTAL_BYTES * (1 - used))
+        self.container_memory.labels(*container).set(MEMORY_TOTAL_BYTES * used)
         free = HEALTHY_DISK_FREE if faults.disk_free_fraction is None else faults.disk_free_fraction
         self.fs_avail.labels("/dev/vda1", "ext4", "/").set(DISK_SIZE_BYTES * free)
+        self.volume_available.labels(*self.claim).set(DISK_SIZE_BYTES * free)
+
+
+def _family(line: bytes) -> bytes:
+    """The metric name of an exposition line (also of its # HELP / # TYPE lines)."""
+    if line.startswith(b"# "):
+        parts = line.split(b" ")
+        return parts[2] if len(parts) > 2 else b""
+    return line.split(b"{", 1)[0].split(b" ", 1)[0]
 
 
 class DemoFleet:
@@ -264,7 +334,15 @@ class DemoFleet:
     def exposition(self, service_id: str) -> bytes:
         self._known(service_id)
         with self._lock:
-            return generate_latest(self.signals[service_id].registry)
+            text = generate_latest(self.signals[service_id].registry)
+            missing = self.faults[service_id].missing_metrics
+        if not missing:
+            return text
+        return b"".join(
+            line
+            for line in text.splitlines(keepends=True)
+            if not any(_family(line).startswith(name.encode()) for name in missing)
+        )
 
 
 def create_app(fleet: DemoFleet, *, tick_seconds: float = 0.25) -> Starlette:

@@ -66,6 +66,10 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("latency-warning", "The paging self-test answers in 4 seconds", "page-test",
              {"latency_seconds": 4.0}, "HighLatency", "warning",
              "4 s responses: above the 3 s warning, below the 5 s page", burst_seconds=5),
+    # Only web's HighLatency reads the histogram, so this runs beside every other scenario.
+    Scenario("no-data", "The web front end stops exporting its latency histogram", "web",
+             {"missing_metrics": ["http_request_duration_seconds"]}, "SignalMissing",
+             "warning", "a deploy renamed the histogram: HighLatency could never page"),
 )  # fmt: skip
 
 ALIASES = {
@@ -79,6 +83,8 @@ ALIASES = {
     "disk-pressure": "disk",
     "warning-error-rate": "error-rate-warning",
     "warning-latency": "latency-warning",
+    "missing-series": "no-data",
+    "signal-missing": "no-data",
 }
 
 
@@ -103,6 +109,7 @@ def for_duration(org: OrgConfig, sc: Scenario) -> timedelta:
         "HighCPUUsage": t.saturation_for,
         "HighMemoryUsage": t.saturation_for,
         "DiskSpaceLow": t.saturation_for,
+        "SignalMissing": t.no_data_for,
     }[sc.alert]
 
 

@@ -110,23 +110,37 @@ def pagerduty_data(
     return {"services": services, "users": users, "clock_speed": clock_speed}
 
 
+# Series the demo app plays for the cluster (cAdvisor through the kubelet, kube-state-metrics,
+# kubelet volume stats), with the namespace/pod/container labels of the workload they describe.
+CLUSTER_SERIES = "(container|kube|kubelet)_.*"
+
+
 def demo_service_monitors(service_ids: Iterable[str]) -> list[dict[str, Any]]:
-    """The ServiceMonitor each app team ships with its service (the demo app plays them all):
-    `/services/<id>/metrics` of the Service named after the service id."""
-    return [
-        {
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": "ServiceMonitor",
-            "metadata": {"name": sid, "namespace": DEMO_NAMESPACE},
-            "spec": {
-                "selector": {"matchLabels": {"app.kubernetes.io/name": sid}},
-                "endpoints": [
-                    {"port": "http", "path": f"/services/{sid}/metrics", "interval": "30s"}
-                ],
-            },
-        }
-        for sid in service_ids
-    ]
+    """What selects each demo service in a cluster. The app team's own ServiceMonitor scrapes
+    `/services/<id>/metrics` of the Service named after the service id (its `service` target
+    label); the same page also plays the kubelet and kube-state-metrics, whose kube-prometheus
+    ServiceMonitors set `honorLabels: true` so the workload's `namespace`/`pod` labels stay."""
+    monitors = []
+    for sid in service_ids:
+        app = {"port": "http", "path": f"/services/{sid}/metrics", "interval": "30s"}
+        drop = {"sourceLabels": ["__name__"], "regex": CLUSTER_SERIES, "action": "drop"}
+        keep = {"sourceLabels": ["__name__"], "regex": CLUSTER_SERIES, "action": "keep"}
+        for name, endpoint in (
+            (sid, {**app, "metricRelabelings": [drop]}),
+            (f"{sid}-cluster", {**app, "honorLabels": True, "metricRelabelings": [keep]}),
+        ):
+            monitors.append(
+                {
+                    "apiVersion": "monitoring.coreos.com/v1",
+                    "kind": "ServiceMonitor",
+                    "metadata": {"name": name, "namespace": DEMO_NAMESPACE},
+                    "spec": {
+                        "selector": {"matchLabels": {"app.kubernetes.io/name": sid}},
+                        "endpoints": [endpoint],
+                    },
+                }
+            )
+    return monitors
 
 
 def rendered_monitoring(org: OrgConfig) -> list[dict[str, Any]]:

@@ -24,12 +24,12 @@ import pytest
 import yaml
 
 from alerts.alertmanager import (
-    SLACK_KEY,
     STATUSPAGE_TOKEN_KEY,
     TEMPLATE_KEY,
     StatusPageHook,
     build_config,
     routing_key_name,
+    secret_keys,
 )
 from alerts.templates import TEMPLATE
 from orgconfig.alerting import Timings
@@ -124,9 +124,11 @@ def alertmanager(
     root = tmp_path_factory.mktemp("alertmanager")
     secrets = root / "config"
     secrets.mkdir()
+    hook = StatusPageHook(f"{webhooks[1]}/api/v1/alertmanager")
+    for key in secret_keys(org, hook):  # every channel's webhook is the local Slack here
+        (secrets / key).write_text(f"{webhooks[1]}/slack")
     for service in org.services:
         (secrets / routing_key_name(service.id)).write_text(routing_key(service.id))
-    (secrets / SLACK_KEY).write_text(f"{webhooks[1]}/slack")
     (secrets / TEMPLATE_KEY).write_text(TEMPLATE)
     (secrets / STATUSPAGE_TOKEN_KEY).write_text(STATUSPAGE_TOKEN)
     timings = org.alerting.timings.model_copy(
@@ -138,7 +140,7 @@ def alertmanager(
         heartbeat_url=f"{webhooks[1]}/heartbeat",
         secrets_dir=str(secrets),
         pagerduty_url=f"{pagerduty.url}/v2/enqueue",
-        statuspage=StatusPageHook(f"{webhooks[1]}/api/v1/alertmanager"),
+        statuspage=hook,
     )
     config_file = root / "alertmanager.yaml"
     config_file.write_text(yaml.safe_dump(config, sort_keys=False))
@@ -277,19 +279,60 @@ def test_warning_is_inhibited_while_the_matching_critical_fires(
     assert not [t for t in slack_titles(hooks) if "HighLatency (warning) in api" in t]
 
 
-def test_watchdog_reaches_the_heartbeat_and_unknown_services_the_default_receiver(
-    alertmanager: Alertmanager, webhooks: tuple[Webhooks, str]
+def test_watchdog_reaches_the_heartbeat_unknown_criticals_page_the_catch_all_service(
+    alertmanager: Alertmanager, pagerduty: FakePagerDutyServer, webhooks: tuple[Webhooks, str]
 ) -> None:
     hooks, _ = webhooks
     alertmanager.post(
         {"labels": {"alertname": "Watchdog", "service": "prometheus", "severity": "none"}},
         alert("ServiceDown", "billing-v2", "critical"),
+        alert("HighCPUUsage", "search", "warning"),  # ServiceDown would inhibit it
     )
     [beat] = wait_for(lambda: hooks.posts("/heartbeat"), 10)[:1]
     assert beat["alerts"][0]["labels"]["alertname"] == "Watchdog"
+    [page] = wait_for(lambda: accepted(pagerduty, "catch-all", "trigger"), 10)
+    assert page["body"]["payload"]["summary"] == "ServiceDown in billing-v2 (critical)"
+    # A critical without any service label still wakes someone.
+    alertmanager.post({"labels": {"alertname": "NodeDown", "severity": "critical"}})
+    wait_for(lambda: len(accepted(pagerduty, "catch-all", "trigger")) >= 2, 10)
+    # A warning of an unknown service only reaches the unrouted channel.
     wait_for(lambda: [p for p in hooks.posts("/slack") if p["channel"] == "#alerts-unrouted"], 10)
     unrouted = [p for p in hooks.posts("/slack") if p["channel"] == "#alerts-unrouted"]
-    assert "ServiceDown (critical) in billing-v2" in unrouted[0]["attachments"][0]["title"]
+    assert "HighCPUUsage (warning) in search" in unrouted[0]["attachments"][0]["title"]
+
+
+def test_one_service_outage_is_one_pagerduty_incident(
+    alertmanager: Alertmanager, pagerduty: FakePagerDutyServer
+) -> None:
+    """Grouped by service: ServiceDown, HighErrorRate and HighLatency of one service are one
+    incident, not three that each escalate."""
+    alertmanager.post(
+        alert("HighErrorRate", "web", "critical"),
+        alert("HighLatency", "web", "critical"),
+        alert("ErrorBudgetBurn", "web", "critical"),
+    )
+    wait_for(lambda: accepted(pagerduty, "web", "trigger"), 10)
+    time.sleep(2)  # two group_interval ticks: any second incident would have been sent
+    triggers = accepted(pagerduty, "web", "trigger")
+    assert len({t["dedup_key"] for t in triggers}) == 1
+    web = [i for i in pagerduty.fake.incidents.values() if i.service_id == "web"]
+    assert len(web) == 1
+
+
+def test_service_down_inhibits_its_services_symptoms_but_not_other_services(
+    alertmanager: Alertmanager, webhooks: tuple[Webhooks, str]
+) -> None:
+    hooks, _ = webhooks
+    alertmanager.post(alert("ServiceDown", "payments", "critical"))
+    time.sleep(1.5)  # the inhibiting alert is known before its symptoms arrive
+    alertmanager.post(
+        alert("SignalMissing", "payments", "warning", signal="HighLatency"),
+        alert("SignalMissing", "database", "warning", signal="DatabaseConnectionFailures"),
+    )
+    control = "[FIRING:1] SignalMissing (warning) in database"
+    wait_for(lambda: control in slack_titles(hooks), 10, lambda: str(slack_titles(hooks)))
+    time.sleep(1.5)
+    assert not [t for t in slack_titles(hooks) if "SignalMissing (warning) in payments" in t]
 
 
 def test_page_is_delivered_although_pagerduty_answers_429_then_500(
@@ -308,28 +351,45 @@ def test_page_is_delivered_although_pagerduty_answers_429_then_500(
     assert statuses[4] == 202
 
 
-def test_every_alert_but_watchdog_also_reaches_the_status_page_with_its_bearer_token(
+def _statuspage_alerts(hooks: Webhooks, path: str, service: str) -> list[dict[str, Any]]:
+    return [
+        a
+        for post in hooks.posts(path)
+        for a in post["alerts"]
+        if a["labels"].get("service") == service
+    ]
+
+
+def test_only_criticals_of_opted_in_components_reach_the_status_page_with_its_token(
     alertmanager: Alertmanager, webhooks: tuple[Webhooks, str]
 ) -> None:
     hooks, _ = webhooks
-    alertmanager.post(alert("HighErrorRate", "web", "critical"))
-
-    def seen() -> list[dict[str, Any]]:
-        return [
-            a
-            for post in hooks.posts("/api/v1/alertmanager")
-            for a in post["alerts"]
-            if a["labels"].get("service") == "web" and a["labels"]["alertname"] == "HighErrorRate"
-        ]
-
-    [posted] = wait_for(seen, 10)[:1]
+    path = "/api/v1/alertmanager"
+    alertmanager.post(
+        alert("HighErrorRate", "api", "critical"), alert("HighCPUUsage", "api", "warning")
+    )
+    [posted] = wait_for(lambda: _statuspage_alerts(hooks, path, "api"), 10)[:1]
     assert posted["labels"]["severity"] == "critical"
-    assert hooks.authorization["/api/v1/alertmanager"] == {f"Bearer {STATUSPAGE_TOKEN}"}
+    assert hooks.authorization[path] == {f"Bearer {STATUSPAGE_TOKEN}"}
     time.sleep(1.5)
-    watchdog = [
-        a
-        for post in hooks.posts("/api/v1/alertmanager")
-        for a in post["alerts"]
+    assert {a["labels"]["severity"] for a in _statuspage_alerts(hooks, path, "api")} == {"critical"}
+    assert not [
+        a for post in hooks.posts(path) for a in post["alerts"]
         if a["labels"]["alertname"] == "Watchdog"
-    ]
-    assert watchdog == []
+    ]  # fmt: skip
+
+
+def test_components_that_chose_draft_reach_the_draft_webhook_only(
+    alertmanager: Alertmanager, webhooks: tuple[Webhooks, str]
+) -> None:
+    hooks, _ = webhooks
+    alertmanager.post(alert("ServiceDown", "database", "critical"))
+    draft = "/api/v1/alertmanager?mode=draft"
+    # The recording server keeps the query string in the path.
+    [posted] = wait_for(lambda: _statuspage_alerts(hooks, draft, "database"), 10)[:1]
+    assert (posted["labels"]["alertname"], posted["labels"]["severity"]) == (
+        "ServiceDown",
+        "critical",
+    )
+    assert hooks.authorization[draft] == {f"Bearer {STATUSPAGE_TOKEN}"}
+    assert _statuspage_alerts(hooks, "/api/v1/alertmanager", "database") == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
@@ -16,7 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alerts.alertmanager import StatusPageHook, build_config
-from alerts.catalog import ALERT_NAMES, service_alerts
+from alerts.catalog import ALERT_NAMES, REGISTRY, service_alerts
+from alerts.docs import stale
 from alerts.documents import dump
 from alerts.promtool import (
     burst_test,
@@ -55,7 +57,8 @@ def _with(data: dict[str, Any], **alerting: Any) -> dict[str, Any]:
 
 
 def _rules(org: OrgConfig) -> list[dict[str, Any]]:
-    return [rule for group in rule_groups(org) for rule in group["rules"]]
+    """The alerting rules (recording rules left out)."""
+    return [rule for group in rule_groups(org) for rule in group["rules"] if "alert" in rule]
 
 
 # --------------------------------------------------------------------------- rules
@@ -65,10 +68,12 @@ def test_every_rule_has_severity_service_summary_description_and_runbook(org: Or
     rules = _rules(org)
     assert {r["alert"] for r in rules} == set(ALERT_NAMES)
     for rule in rules:
-        assert set(rule["labels"]) == {"severity", "service"}
+        extra = {"signal"} if rule["alert"] == "SignalMissing" else set()
+        assert set(rule["labels"]) == {"severity", "service", *extra}
         assert set(rule["annotations"]) == {"summary", "description", "runbook_url"}
         assert "{{" not in rule["annotations"]["summary"], "summary must be a static sentence"
-        assert "$value" in rule["annotations"]["description"]
+        if rule["alert"] != "SignalMissing":  # its value is always 1
+            assert "$value" in rule["annotations"]["description"]
         assert rule["annotations"]["runbook_url"].endswith(f"docs/runbooks/{rule['alert']}.md")
 
 
@@ -95,11 +100,26 @@ def test_thresholds_are_the_example_orgs(org: OrgConfig) -> None:
     assert by_key[("HighCPUUsage", "warning", "api")]["expr"].endswith("> 0.8")
     assert by_key[("DiskSpaceLow", "warning", "api")]["expr"].endswith("< 0.2")
     burn = by_key[("ErrorBudgetBurn", "critical", "api")]["expr"]
-    assert "[1h]" in burn and "[5m]" in burn and "> 0.0144" in burn
-    assert "[6h]" in burn and "[30m]" in burn and "> 0.006" in burn
+    ratio = "service:http_request_error_ratio:rate"
+    assert f'{ratio}1h{{service="api"}} > 0.0144' in burn
+    assert f'{ratio}5m{{service="api"}} > 0.0144' in burn
+    assert f'{ratio}6h{{service="api"}} > 0.006' in burn and f"{ratio}30m" in burn
     ticket = by_key[("ErrorBudgetBurn", "warning", "api")]["expr"]
-    assert "[1d]" in ticket and "[2h]" in ticket and "> 0.003" in ticket
-    assert "[3d]" in ticket and "> 0.001" in ticket
+    assert f"{ratio}1d" in ticket and f"{ratio}2h" in ticket and "> 0.003" in ticket
+    assert f"{ratio}3d" in ticket and "> 0.001" in ticket
+    # The burn-rate rules read recording rules (as Sloth/Pyrra), recorded once per window
+    # in the service's own group, before its alerts.
+    [api] = [g for g in rule_groups(org) if g["name"] == "api.alerts"]
+    recorded = [r for r in api["rules"] if "record" in r]
+    assert [r["record"] for r in recorded] == [
+        f"{ratio}{w}" for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+    ]
+    assert api["rules"][: len(recorded)] == recorded
+    assert recorded[-1]["expr"] == (
+        'sum(rate(http_requests_total{service="api", code=~"5.."}[3d])) / '
+        'sum(rate(http_requests_total{service="api"}[3d]))'
+    )
+    assert recorded[-1]["labels"] == {"service": "api"}
     watchdog = next(r for r in _rules(org) if r["alert"] == "Watchdog")
     assert watchdog["expr"] == "vector(1)"
 
@@ -200,14 +220,15 @@ def test_rule_groups_carry_the_interval_only_when_it_is_not_1m(
 def test_error_budget_for_durations_come_from_config(
     org: OrgConfig, prod_data: dict[str, Any], write_config: WriteConfig
 ) -> None:
-    def burn_for(config: OrgConfig) -> dict[str, str]:
+    def burn_for(config: OrgConfig) -> dict[str, str | None]:
         return {
-            r["labels"]["severity"]: r["for"]
+            r["labels"]["severity"]: r.get("for")
             for r in _rules(config)
             if r["alert"] == "ErrorBudgetBurn" and r["labels"]["service"] == "api"
         }
 
-    assert burn_for(org) == {"critical": "2m", "warning": "15m"}
+    # SRE Workbook: the short window confirms the burn, no `for` by default.
+    assert burn_for(org) == {"critical": None, "warning": None}
     changed = _with(
         prod_data, thresholds={"error_budget_critical_for": "5m", "error_budget_warning_for": "1h"}
     )
@@ -320,29 +341,72 @@ def test_humanize_matches_prometheus_formatting() -> None:
 # --------------------------------------------------------------------------- Alertmanager
 
 
-def test_routing_pages_criticals_per_service_and_sends_warnings_to_slack(org: OrgConfig) -> None:
+def test_routing_pages_once_per_service_and_sends_warnings_to_slack(org: OrgConfig) -> None:
     table = receiver_table(org)
     assert ("api", "critical", "pagerduty-api") in table
     assert ("payments", "critical", "pagerduty-payments") in table
     assert ("api", "warning", "slack") in table
     assert ("prometheus", "none", "heartbeat") in table
-    assert ("no-such-service", "critical", "default") in table
+    # Criticals of unknown services page the catch-all service; their warnings go to Slack.
+    assert ("no-such-service", "critical", "pagerduty-catch-all") in table
+    assert ("no-such-service", "warning", "default") in table
     config = build_config(org, heartbeat_url="https://hb.example.com/ping")
     routes = config["route"]["routes"]
     assert routes[0]["matchers"] == ['alertname="Watchdog"']
     page = next(r for r in routes if r["receiver"] == "pagerduty-api")
-    assert page["group_by"] == ["alertname", "service"]
+    assert page["group_by"] == ["service"]  # one PagerDuty incident per service outage
     assert page["group_wait"] == "10s"
+    warn = next(r for r in routes if r["matchers"] == ['service="api"', 'severity="warning"'])
+    assert warn["group_by"] == ["alertname", "service"]
     assert config["inhibit_rules"] == [
         {
-            "source_matchers": ['severity="critical"'],
+            "source_matchers": ['severity="critical"', 'service=~".+"'],
             "target_matchers": ['severity="warning"'],
             "equal": ["alertname", "service"],
-        }
+        },
+        {
+            "source_matchers": ['alertname="ServiceDown"', 'service=~".+"'],
+            "target_matchers": ['alertname!="ServiceDown"', 'alertname!="Watchdog"'],
+            "equal": ["service"],
+        },
     ]
     slack = next(r for r in config["receivers"] if r["name"] == "slack")["slack_configs"][0]
     assert slack["send_resolved"] is True
     assert slack["channel"] == "#platform-alerts"
+
+
+def test_each_slack_channel_has_its_own_webhook_secret_and_teams_their_channel(
+    prod_data: dict[str, Any], write_config: WriteConfig
+) -> None:
+    org = _org(
+        _with(prod_data, slack={"team_channels": {"platform": "#platform-oncall"}}), write_config
+    )
+    config = build_config(org, heartbeat_url=None)
+    receivers = {r["name"]: r for r in config["receivers"] if "slack_configs" in r}
+    files = {name: r["slack_configs"][0]["api_url_file"] for name, r in receivers.items()}
+    assert files == {
+        "default": "/etc/alertmanager/config/slack-webhook-url-alerts-unrouted",
+        "slack": "/etc/alertmanager/config/slack-webhook-url",
+        "slack-platform-oncall": "/etc/alertmanager/config/slack-webhook-url-platform-oncall",
+    }
+    assert ("api", "warning", "slack-platform-oncall") in receiver_table(org, config)
+    bad = _with(prod_data, slack={"team_channels": {"nobody": "#x"}})
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(bad))
+    assert "unknown team id(s) 'nobody' (known: platform)" in caught.value.report()
+
+
+def test_alertmanager_fed_services_must_not_auto_resolve(
+    prod_data: dict[str, Any], write_config: WriteConfig
+) -> None:
+    data = copy.deepcopy(prod_data)
+    api = next(s for s in data["services"] if s["id"] == "api")
+    api["auto_resolve_timeout"] = "4h"
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(data))
+    assert "service api: auto_resolve_timeout must be null while Alertmanager pages it" in (
+        caught.value.report()
+    )
 
 
 def test_maintenance_windows_mute_the_listed_services_only(org: OrgConfig) -> None:
@@ -369,28 +433,46 @@ def test_maintenance_windows_mute_the_listed_services_only(org: OrgConfig) -> No
     assert muted[('service="api"', 'severity="warning"')] is None
 
 
-def test_status_page_hook_sees_every_alert_first_and_continues(org: OrgConfig) -> None:
+def test_status_page_hears_only_criticals_of_opted_in_components_muted_like_pages(
+    org: OrgConfig, prod_data: dict[str, Any], write_config: WriteConfig
+) -> None:
     hook = StatusPageHook("http://statuspage.incident-response.svc/api/v1/alertmanager")
     config = build_config(org, heartbeat_url=None, statuspage=hook)
-    first = config["route"]["routes"][0]
-    assert first == {
-        "receiver": "statuspage",
-        "matchers": ['alertname!="Watchdog"'],
-        "continue": True,
-        "group_wait": "10s",
-        "group_interval": "5m",
-        "repeat_interval": "4h",
+    hooked = [r for r in config["route"]["routes"] if r["receiver"].startswith("statuspage")]
+    assert [(r["receiver"], r["matchers"]) for r in hooked] == [
+        ("statuspage", ['service="api"', 'severity="critical"']),
+        ("statuspage", ['service="web"', 'severity="critical"']),
+        ("statuspage-draft", ['service="database"', 'severity="critical"']),
+        ("statuspage-draft", ['service="payments"', 'severity="critical"']),
+    ]
+    assert all(r["continue"] is True for r in hooked)
+    urls = {
+        r["name"]: r["webhook_configs"][0] for r in config["receivers"] if "webhook_configs" in r
     }
-    receiver = next(r for r in config["receivers"] if r["name"] == "statuspage")
-    webhook = receiver["webhook_configs"][0]
-    assert webhook["url"] == hook.url
-    assert webhook["http_config"]["authorization"] == {
+    assert urls["statuspage"]["url"] == hook.url
+    assert urls["statuspage-draft"]["url"] == f"{hook.url}?mode=draft"
+    assert urls["statuspage-draft"]["http_config"]["authorization"] == {
         "type": "Bearer",
         "credentials_file": "/etc/alertmanager/config/statuspage-token",
     }
-    table = dict(((s, sev), r) for s, sev, r in receiver_table(org, config))
+    table = {(s, sev): r for s, sev, r in receiver_table(org, config)}
     assert table[("api", "critical")] == "statuspage,pagerduty-api"
+    assert table[("api", "warning")] == "slack"  # warnings never reach the public page
+    assert table[("database", "critical")] == "statuspage-draft,pagerduty-database"
     assert table[("prometheus", "none")] == "heartbeat"
+    # A maintenance window that mutes a service's pages mutes its status page route too.
+    window = {"name": "db-upgrade", "services": ["database"], "severities": ["critical"]}
+    muted = build_config(
+        _org(_with(prod_data, maintenance=[window]), write_config),
+        heartbeat_url=None,
+        statuspage=hook,
+    )
+    db = [r for r in muted["route"]["routes"] if 'service="database"' in r.get("matchers", [])]
+    assert {r["receiver"]: r.get("mute_time_intervals") for r in db} == {
+        "statuspage-draft": ["db-upgrade"],
+        "pagerduty-database": ["db-upgrade"],
+        "slack": None,
+    }
 
 
 def test_status_page_config_passes_amtool(org: OrgConfig, tmp_path: Path) -> None:
@@ -401,33 +483,49 @@ def test_status_page_config_passes_amtool(org: OrgConfig, tmp_path: Path) -> Non
     path.write_text(yaml.safe_dump(config))
     result = run(amtool, "check-config", str(path))
     assert result.returncode == 0, result.stdout + result.stderr
-    routed = run(
-        amtool, "config", "routes", "test", f"--config.file={path}",
-        "--verify.receivers=statuspage,pagerduty-web",
-        "alertname=ServiceDown", "service=web", "severity=critical",
-    )  # fmt: skip
-    assert routed.returncode == 0, routed.stdout + routed.stderr
-    # An unknown service still reaches a person, not only the status page.
-    unknown = run(
-        amtool, "config", "routes", "test", f"--config.file={path}",
-        "--verify.receivers=statuspage,default",
-        "alertname=ServiceDown", "service=billing-v2", "severity=critical",
-    )  # fmt: skip
-    assert unknown.returncode == 0, unknown.stdout + unknown.stderr
-    assert ("no-such-service", "critical", "statuspage,default") in receiver_table(org, config)
+    for receivers, labels in (
+        ("statuspage,pagerduty-web", ("alertname=ServiceDown", "service=web")),
+        ("statuspage-draft,pagerduty-payments", ("alertname=ServiceDown", "service=payments")),
+        # An unknown service, or none at all, still reaches a person, never the status page.
+        ("pagerduty-catch-all", ("alertname=ServiceDown", "service=billing-v2")),
+        ("pagerduty-catch-all", ("alertname=NodeDown",)),
+    ):
+        routed = run(
+            amtool, "config", "routes", "test", f"--config.file={path}",
+            f"--verify.receivers={receivers}", *labels, "severity=critical",
+        )  # fmt: skip
+        assert routed.returncode == 0, routed.stdout + routed.stderr
 
 
 def test_every_alert_has_a_runbook_page_that_says_what_to_check_do_and_escalate(
     org: OrgConfig,
 ) -> None:
     runbooks = Path(__file__).resolve().parents[2] / "docs" / "runbooks"
+    people = [person.name for person in org.people]
     for rule in _rules(org):
         page = runbooks / rule["annotations"]["runbook_url"].rsplit("/", 1)[1]
         assert page.exists(), f"{rule['alert']}: {page} is missing"
         text = page.read_text()
-        assert text.startswith(f"# {rule['alert']}\n")
+        assert f"\n# {rule['alert']}\n" in text
         for heading in ("## Check first", "## Do", "## Escalate"):
-            assert heading in text or (rule["alert"] == "Watchdog" and heading == "## Check first")
+            assert heading in text
+        # Who is paged when drifts from the config: the page links the generated one.
+        assert "(../escalation.md)" in text
+        assert not [name for name in people if name in text]
+        assert not re.search(r"after \d+ ?min", text), page
+
+
+def test_generated_alert_docs_are_up_to_date() -> None:
+    """Runbooks, the catalog and the metric contract are generated from the registry."""
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    assert stale(docs) == [], "run `irctl alerts docs`"
+    catalog = (docs / "runbooks" / "README.md").read_text()
+    for name in ALERT_NAMES:
+        assert f"[{name}]({name}.md)" in catalog
+    contract = (docs / "metrics-contract.md").read_text()
+    for spec in REGISTRY:
+        for series in spec.metrics:
+            assert f"| `{series}` |" in contract
 
 
 def test_burst_test_proves_the_short_window_stops_the_page(org: OrgConfig, tmp_path: Path) -> None:
@@ -438,15 +536,13 @@ def test_burst_test_proves_the_short_window_stops_the_page(org: OrgConfig, tmp_p
     assert [t["name"] for t in tests["tests"]] == [
         "ErrorBudgetBurn api: 14.4x over 1h and 5m pages alone, and stops with the 5m window"
     ]
-    # Only the burn-rate rules of api, so promtool evaluates 2 rules per step, not all.
-    burn = [
-        r
-        for r in _rules(org)
-        if r["alert"] == "ErrorBudgetBurn" and r["labels"]["service"] == "api"
-    ]
+    # Only api's recording rules and burn-rate rules, so promtool evaluates few rules a step.
+    [api] = [g for g in rule_groups(org) if g["name"] == "api.alerts"]
+    burn = [r for r in api["rules"] if "record" in r or r["alert"] == "ErrorBudgetBurn"]
     rules = dump({"groups": [{"name": "api.alerts", "rules": burn}]})
     broken = "\n".join(
-        line.replace("[5m]", "[1h]") if "> 0.0144" in line else line for line in rules.splitlines()
+        line.replace("rate5m{", "rate1h{") if "> 0.0144" in line else line
+        for line in rules.splitlines()
     )
     assert broken != rules
     (tmp_path / "rules.yaml").write_text(broken)
@@ -454,6 +550,8 @@ def test_burst_test_proves_the_short_window_stops_the_page(org: OrgConfig, tmp_p
     result = run(promtool, "test", "rules", "t.yaml", cwd=tmp_path)
     assert result.returncode == 1
     assert "time: 6h10m" in result.stdout + result.stderr
+    (tmp_path / "rules.yaml").write_text(rules)
+    assert run(promtool, "test", "rules", "t.yaml", cwd=tmp_path).returncode == 0
 
 
 def test_burst_test_follows_the_step_while_promtool_can_afford_it(org: OrgConfig) -> None:

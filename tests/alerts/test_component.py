@@ -8,6 +8,8 @@ import pytest
 import yaml
 
 from alerts.alertmanager import routing_key_name
+from alerts.catalog import ALERT_NAMES
+from alerts.rules import oversized, rule_groups, rule_objects
 from irctl.alerting import statuspage_hook
 from irctl.plan import Plan, PlannedResource, fake_integration_key
 from irctl.redaction import SECRET_SIG, unwrap
@@ -36,21 +38,53 @@ def _is_secret(value: Any) -> bool:
 def test_prometheus_rule_carries_every_group_with_the_selector_labels(
     plan: Plan, org: OrgConfig
 ) -> None:
-    [rule] = [r for r in plan.of_type(RULE) if r.parent == DELIVERY]
-    assert rule.inputs["apiVersion"] == "monitoring.coreos.com/v1"
-    assert rule.inputs["metadata"]["namespace"] == "incident-response"
-    assert rule.inputs["metadata"]["labels"]["role"] == "alert-rules"
-    assert rule.inputs["metadata"]["labels"]["prometheus"] == "k8s"
-    groups = [g["name"] for g in rule.inputs["spec"]["groups"]]
-    assert groups == ["api.alerts", "web.alerts", "database.alerts", "payments.alerts", "watchdog"]
-    alerts = {r["alert"] for g in rule.inputs["spec"]["groups"] for r in g["rules"]}
-    assert len(alerts) == 10
+    rules = {r.inputs["metadata"]["name"]: r for r in plan.of_type(RULE) if r.parent == DELIVERY}
+    # One PrometheusRule per team; services without a team and the Watchdog share the first.
+    assert list(rules) == ["incident-response-alerts-platform", "incident-response-alerts"]
+    for rule in rules.values():
+        assert rule.inputs["apiVersion"] == "monitoring.coreos.com/v1"
+        assert rule.inputs["metadata"]["namespace"] == "incident-response"
+        assert rule.inputs["metadata"]["labels"]["role"] == "alert-rules"
+        assert rule.inputs["metadata"]["labels"]["prometheus"] == "k8s"
+    groups = [
+        g["name"] for g in rules["incident-response-alerts-platform"].inputs["spec"]["groups"]
+    ]
+    assert groups == ["api.alerts", "web.alerts", "database.alerts", "payments.alerts"]
+    assert [g["name"] for g in rules["incident-response-alerts"].inputs["spec"]["groups"]] == [
+        "watchdog"
+    ]
+    alerts = {
+        r.get("alert")
+        for rule in rules.values()
+        for g in rule.inputs["spec"]["groups"]
+        for r in g["rules"]
+    }
+    assert alerts - {None} == set(ALERT_NAMES)
+
+
+def test_rules_split_into_objects_under_the_size_limit(org: OrgConfig) -> None:
+    objects = rule_objects(org, limit=4000)
+    assert [name for name, _ in objects][:3] == [
+        "incident-response-alerts-platform",
+        "incident-response-alerts-platform-2",
+        "incident-response-alerts-platform-3",
+    ]
+    assert [g["name"] for _, groups in objects for g in groups] == [
+        g["name"] for g in rule_groups(org)
+    ]
+    big = {"kind": "PrometheusRule", "metadata": {"name": "x"}}
+    assert oversized(big, "x" * (1024 * 1024 + 1)) == [
+        "PrometheusRule 'x' is 1.00 MiB; at most 1 MiB fits a Kubernetes object (etcd): split "
+        "the rules (one object per team is automatic)"
+    ]
+    assert oversized(big, "x" * 1024 * 1024) == []
 
 
 def test_alertmanager_secret_has_a_key_per_routing_key_and_webhook(plan: Plan) -> None:
     secret = _alertmanager_secret(plan)
     assert secret.inputs["metadata"]["name"] == "alertmanager-main"
-    assert secret.inputs["metadata"]["namespace"] == "incident-response"
+    # prometheus-operator reads it only in the Alertmanager's own namespace (kube-prometheus).
+    assert secret.inputs["metadata"]["namespace"] == "monitoring"
     data = unwrap(secret.raw_inputs)["stringData"]
     # The status page webhook's token is there when the status page is deployed.
     hook = {"statuspage-token"} if statuspage_hook(plan) else set()
@@ -58,7 +92,11 @@ def test_alertmanager_secret_has_a_key_per_routing_key_and_webhook(plan: Plan) -
         "alertmanager.yaml",
         "incident-response.tmpl",
         "slack-webhook-url",
-        *(routing_key_name(s) for s in ("api", "web", "database", "payments", "page-test")),
+        "slack-webhook-url-alerts-unrouted",
+        *(
+            routing_key_name(s)
+            for s in ("api", "web", "database", "payments", "page-test", "catch-all")
+        ),
         *hook,
     }
     # The routing key in the Secret is the service integration's key (stable fake in mocks).
@@ -113,7 +151,7 @@ def test_rendered_files_hold_placeholders_never_values(rendered: Rendered) -> No
     assert {v["value"] for v in keys.values()} == {"[secret]"}
 
 
-def test_prod_sends_every_alert_to_the_status_page_webhook_with_a_secret_token(
+def test_prod_sends_opted_in_criticals_to_the_status_page_webhook_with_a_secret_token(
     plan: Plan,
 ) -> None:
     hook = statuspage_hook(plan)
@@ -122,7 +160,7 @@ def test_prod_sends_every_alert_to_the_status_page_webhook_with_a_secret_token(
     data = unwrap(_alertmanager_secret(plan).raw_inputs)["stringData"]
     assert data["statuspage-token"] == "placeholder-statuspageApiToken"
     config = yaml.safe_load(data["alertmanager.yaml"])
-    first = config["route"]["routes"][0]
+    first = config["route"]["routes"][1]
     assert first["receiver"] == "statuspage" and first["continue"] is True
     [receiver] = [r for r in config["receivers"] if r["name"] == "statuspage"]
     webhook = receiver["webhook_configs"][0]

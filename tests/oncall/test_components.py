@@ -61,7 +61,7 @@ def test_services_wired_to_policy_with_string_timeouts(plan: Plan) -> None:
     api = one(plan, f"{PD}service:Service", "api")
     assert api.inputs["escalationPolicy"] == "platform-id"
     assert api.inputs["acknowledgementTimeout"] == "1800"
-    assert api.inputs["autoResolveTimeout"] == "14400"
+    assert api.inputs["autoResolveTimeout"] == "null"  # Alertmanager resolves it (issue 10)
     assert api.inputs["incidentUrgencyRule"] == {"type": "constant", "urgency": "high"}
     page_test = one(plan, f"{PD}service:Service", "page-test")
     assert page_test.inputs["acknowledgementTimeout"] == "null"

@@ -137,7 +137,7 @@ def test_service_down_fires_only_when_the_monitor_honors_the_exported_labels(
         deadline = time.monotonic() + 30
         series: list[dict[str, Any]] = []
         while time.monotonic() < deadline and not series:
-            with contextlib.suppress(httpx.HTTPError):
+            with contextlib.suppress(httpx.HTTPError, ValueError):  # still starting
                 series = query(prometheus, "probe_success")
             time.sleep(0.3)
         assert series, "Prometheus never scraped the probe"

@@ -67,12 +67,17 @@ def test_prometheus_scrapes_what_the_rendered_objects_select_as_the_operator_wou
                        "endpoint": "http", "job": "statuspage"},
         }
     ]  # fmt: skip
-    # Each demo service as the Kubernetes Service of the same name: service="<id>".
-    assert [a["static_configs"][0]["labels"]["service"] for a in apps] == [
+    # Each demo service as the Kubernetes Service of the same name: service="<id>", scraped
+    # by its team's monitor and by the kubelet/kube-state-metrics ones (honorLabels, so the
+    # workload's namespace/pod labels stay).
+    assert [a["static_configs"][0]["labels"]["service"] for a in apps[::2]] == [
         s.id for s in dev.services
     ]
-    assert apps[0]["metrics_path"] == "/services/api/metrics"
-    assert {a["honor_labels"] for a in apps} == {False}
+    app, cluster = apps[:2]
+    assert app["metrics_path"] == cluster["metrics_path"] == "/services/api/metrics"
+    assert (app["honor_labels"], cluster["honor_labels"]) == (False, True)
+    relabel = app["metric_relabel_configs"] + cluster["metric_relabel_configs"]
+    assert [r["action"] for r in relabel] == ["drop", "keep"]
     assert config["global"]["evaluation_interval"] == "1s"
     assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == [
         "127.0.0.1:1006"
