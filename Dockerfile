@@ -30,6 +30,7 @@ COPY learning learning
 COPY sandbox sandbox
 COPY statuspage statuspage
 COPY policy policy
+COPY iac iac
 COPY irctl irctl
 COPY config config
 COPY docs docs

@@ -13,8 +13,9 @@ from oncall.desired import PolicySpec, ScheduleSpec, ServiceSpec, TeamSpec
 PKG = "incident-response:oncall"
 
 
-def _child(parent: pulumi.Resource, protect: bool = False) -> pulumi.ResourceOptions:
-    return pulumi.ResourceOptions(parent=parent, protect=protect)
+def _child(parent: pulumi.Resource) -> pulumi.ResourceOptions:
+    # `protect` is not set here: children inherit it from the component's own options.
+    return pulumi.ResourceOptions(parent=parent)
 
 
 @dataclass
@@ -48,7 +49,6 @@ class ScheduleArgs:
     spec: ScheduleSpec
     user_ids: Mapping[str, pulumi.Input[str]]
     team_ids: Mapping[str, pulumi.Input[str]]
-    protect: bool = True
 
 
 class Schedule(pulumi.ComponentResource):
@@ -78,7 +78,7 @@ class Schedule(pulumi.ComponentResource):
                 )
                 for layer in spec.layers
             ],
-            opts=_child(self, args.protect),
+            opts=_child(self),
         )
         self.schedule_id = schedule.id
         self.register_outputs({"schedule_id": self.schedule_id})
@@ -90,7 +90,6 @@ class EscalationPolicyArgs:
     user_ids: Mapping[str, pulumi.Input[str]]
     schedule_ids: Mapping[str, pulumi.Input[str]]
     team_ids: Mapping[str, pulumi.Input[str]]
-    protect: bool = True
 
 
 class EscalationPolicy(pulumi.ComponentResource):
@@ -118,7 +117,7 @@ class EscalationPolicy(pulumi.ComponentResource):
                 )
                 for rule in spec.rules
             ],
-            opts=_child(self, args.protect),
+            opts=_child(self),
         )
         self.policy_id = policy.id
         self.register_outputs({"policy_id": self.policy_id})
@@ -128,7 +127,6 @@ class EscalationPolicy(pulumi.ComponentResource):
 class PagedServiceArgs:
     spec: ServiceSpec
     policy_id: pulumi.Input[str]
-    protect: bool = True
 
 
 class PagedService(pulumi.ComponentResource):
@@ -147,21 +145,21 @@ class PagedService(pulumi.ComponentResource):
             escalation_policy=args.policy_id,
             acknowledgement_timeout=spec.acknowledgement_timeout,
             auto_resolve_timeout=spec.auto_resolve_timeout,
-            alert_creation="create_alerts_and_incidents",
             incident_urgency_rule=pagerduty.ServiceIncidentUrgencyRuleArgs(
                 type="constant", urgency=spec.urgency
             ),
-            opts=_child(self, args.protect),
+            opts=_child(self),
         )
         integration = pagerduty.ServiceIntegration(
             f"{name}-events-v2",
             name=spec.integration_name,
             service=service.id,
             type=spec.integration_type,
-            opts=_child(self, args.protect),
+            # The provider schema does not mark integration_key secret, so without this the
+            # key would sit in plain text in the stack's state (FACTS.md, CORRECTION).
+            opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["integration_key"]),
         )
         self.service_id = service.id
-        # The provider schema does not mark integration_key secret: do it here.
         self.integration_key = pulumi.Output.secret(integration.integration_key)
         self.register_outputs(
             {"service_id": self.service_id, "integration_key": self.integration_key}

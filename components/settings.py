@@ -1,4 +1,4 @@
-"""Per-stack settings that do not belong in the org config: secrets and deployment knobs.
+"""Per-stack settings as Pulumi hands them over: secrets as secret Outputs, plain values.
 
 Only `__main__.py` reads `pulumi.Config`; it fills a `StackSettings` and hands it down, so the
 components can be exercised under mocks with any settings.
@@ -10,42 +10,11 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-# Pulumi config keys (namespace `incident-response`) that must be set with `--secret`.
-SECRET_KEYS: dict[str, str] = {
-    "slackWebhookUrl": "Slack incoming-webhook URL for warnings",
-    "slackWebhookUrls": 'JSON object of further channels\' webhook URLs: {"#team-a": "https://..."}',
-    "heartbeatUrl": "dead man's switch URL the Watchdog alert pings",
-    "statuspageApiToken": "bearer token for the status page webhook and responder API",
-    "statuspageDatabaseUrl": "status page database URL (PostgreSQL when replicas > 1)",
-    "statuspageS3AccessKeyId": "access key id for the status page's off-cluster S3 copy",
-    "statuspageS3SecretAccessKey": "secret key for the status page's off-cluster S3 copy",
-    "pagerdutyApiKey": "PagerDuty REST API key used by page tests and metrics (read-only)",
-}
+from orgconfig.settings import DEFAULTS, SECRET_KEYS
 
-# Plain settings with their defaults (strings, as Pulumi config stores them).
-DEFAULTS: dict[str, str] = {
-    "namespace": "incident-response",
-    "statuspageImage": "ghcr.io/modulo/statuspage",
-    "statuspageTag": "0.1.0",
-    "statuspageReplicas": "2",
-    "irctlImage": "ghcr.io/modulo/irctl",
-    "irctlTag": "0.1.0",
-    "certIssuer": "letsencrypt-prod",
-    "alertmanagerName": "main",
-    "alertmanagerNamespace": "monitoring",  # where prometheus-operator reads the Secret
-    "kubernetesVersion": "1.30",
-    # issue 5 (deploy/): who may reach the status page, and the daily page test.
-    "ingressNamespace": "ingress-nginx",
-    "monitoringNamespace": "monitoring",
-    "pageTestService": "page-test",
-    "pageTestSchedule": "0 10 * * 1-5",
-    # issue 10 (deploy/): Ingress class, the Prometheus that scrapes us, synthetic check source.
-    "ingressClassName": "nginx",
-    "prometheusServiceAccount": "prometheus-k8s",
-    "prometheusNamespace": "monitoring",
-    "syntheticChecks": "statuspage",
-    "blackboxExporterUrl": "blackbox-exporter.monitoring.svc:19115",
-}
+# The one table of stack defaults and secrets (where each secret lands) is
+# `orgconfig.settings`; the old names stay importable from here.
+__all__ = ["DEFAULTS", "SECRET_KEYS", "StackSettings"]
 
 
 @dataclass

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_pagerduty as pagerduty
 
+from alerts.alertmanager import StatusPageHook
 from components.alerting import AlertDelivery, AlertDeliveryArgs
 from components.oncall import (
     EscalationPolicy,
@@ -19,6 +20,9 @@ from components.oncall import (
     TeamArgs,
 )
 from components.settings import StackSettings
+from components.statuspage import StatusPage, StatusPageArgs, deploy_settings
+from components.toolbox import Toolbox, ToolboxArgs
+from deploy.kubernetes import statuspage_webhook_url
 from oncall.desired import pagerduty_state
 from orgconfig.model import OrgConfig
 
@@ -39,6 +43,9 @@ class IncidentResponse(pulumi.ComponentResource):
         super().__init__("incident-response:index:IncidentResponse", name, None, opts)
         state = pagerduty_state(args.org)
         child = pulumi.ResourceOptions(parent=self)
+        # Paging resources are protected from deletion (deployment.protect): the option is
+        # set on their components and inherited by every resource inside them.
+        paging = pulumi.ResourceOptions(parent=self, protect=state.protect)
 
         # Users come from SSO: look them up by their exact email, never create them.
         user_ids = {
@@ -50,33 +57,24 @@ class IncidentResponse(pulumi.ComponentResource):
         teams = {spec.id: Team(spec.id, TeamArgs(spec, user_ids), child) for spec in state.teams}
         team_ids = {team_id: team.team_id for team_id, team in teams.items()}
         schedule_ids = {
-            spec.id: Schedule(
-                spec.id, ScheduleArgs(spec, user_ids, team_ids, state.protect), child
-            ).schedule_id
+            spec.id: Schedule(spec.id, ScheduleArgs(spec, user_ids, team_ids), paging).schedule_id
             for spec in state.schedules
         }
         policy_ids = {
             spec.id: EscalationPolicy(
                 spec.id,
-                EscalationPolicyArgs(spec, user_ids, schedule_ids, team_ids, state.protect),
-                child,
+                EscalationPolicyArgs(spec, user_ids, schedule_ids, team_ids),
+                paging,
             ).policy_id
             for spec in state.policies
         }
         services = {
-            spec.id: PagedService(
-                spec.id, PagedServiceArgs(spec, policy_ids[spec.policy], state.protect), child
-            )
+            spec.id: PagedService(spec.id, PagedServiceArgs(spec, policy_ids[spec.policy]), paging)
             for spec in state.services
         }
         self.services = services
 
         # --- Kubernetes: status page and incident-manager toolbox (issue 5; deploy/) ---
-        from alerts.alertmanager import StatusPageHook
-        from components.statuspage import StatusPage, StatusPageArgs, deploy_settings
-        from components.toolbox import Toolbox, ToolboxArgs
-        from deploy.kubernetes import statuspage_webhook_url
-
         namespace: list[pulumi.Resource] = []
         # Every alert also reaches the status page's webhook (needs its API token).
         statuspage_token = args.settings.secret("statuspageApiToken")

@@ -31,12 +31,19 @@ _KINDS: dict[str, Any] = {
     "RoleBinding": k8s.rbac.v1.RoleBinding,
 }
 _FIELDS = {"stringData": "string_data", "roleRef": "role_ref"}
+# Deleting these loses everything in them (the namespace) or stored data (a volume claim):
+# protected like the paging resources when the org's deployment.protect is on.
+PROTECTED_KINDS = frozenset({"Namespace", "PersistentVolumeClaim"})
 
 
-def kubernetes_resource(manifest: dict[str, Any], opts: pulumi.ResourceOptions) -> pulumi.Resource:
+def kubernetes_resource(
+    manifest: dict[str, Any], opts: pulumi.ResourceOptions, protect: bool = False
+) -> pulumi.Resource:
     """One pulumi_kubernetes resource for one manifest; the Pulumi name is `<kind>-<name>`
     (lower case) so objects of different kinds may share a Kubernetes name."""
     kind = manifest["kind"]
+    if protect and kind in PROTECTED_KINDS:
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=True))
     name = f"{kind.lower()}-{manifest['metadata']['name']}"
     fields = {
         _FIELDS.get(key, key): value
@@ -73,9 +80,12 @@ class StatusPage(pulumi.ComponentResource):
         manifests = statuspage_manifests(
             args.org, settings, {k: v for k, v in secrets.items() if v is not None}
         )
-        namespace = kubernetes_resource(manifests[0], pulumi.ResourceOptions(parent=self))
+        protect = args.org.deployment.protect
+        namespace = kubernetes_resource(manifests[0], pulumi.ResourceOptions(parent=self), protect)
         child = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-        self.resources = [namespace] + [kubernetes_resource(m, child) for m in manifests[1:]]
+        self.resources = [namespace] + [
+            kubernetes_resource(m, child, protect) for m in manifests[1:]
+        ]
         self.namespace_resource = namespace
         self.namespace = pulumi.Output.from_input(settings.namespace)
         self.webhook_url = pulumi.Output.from_input(statuspage_webhook_url(settings))

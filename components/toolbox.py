@@ -35,6 +35,7 @@ class Toolbox(pulumi.ComponentResource):
             {sid: pulumi.Output.secret(key) for sid, key in args.routing_keys.items()},
         )
         child = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
-        self.resources = [kubernetes_resource(m, child) for m in manifests]
+        protect = args.org.deployment.protect  # its PersistentVolumeClaim holds the records
+        self.resources = [kubernetes_resource(m, child, protect) for m in manifests]
         self.deployment_name = pulumi.Output.from_input(TOOLBOX)
         self.register_outputs({"deployment_name": self.deployment_name})

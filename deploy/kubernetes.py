@@ -470,7 +470,7 @@ def toolbox_manifests(
     api_key: Any,
     routing_keys: Mapping[str, Any],
 ) -> list[Manifest]:
-    """The incident-manager Deployment, its `pagerduty-secrets` and the daily page test.
+    """The incident-manager Deployment, its `pagerduty-secrets` and the weekday test page.
 
     `routing_keys` maps service id -> Events API v2 routing key (opaque, secret): the
     integration keys Pulumi itself created, so nobody copies them by hand. The Secret carries
@@ -479,7 +479,8 @@ def toolbox_manifests(
     /etc/pagerduty: `kubectl exec deploy/incident-manager -n incident-response -- irctl
     page-test --service api --routing-key-file /etc/pagerduty/routing-key-api`.
 
-    The daily CronJob appends its result to the page-test record file on a volume the toolbox
+    The weekday CronJob (high urgency, resolved once acknowledged or after 10 minutes) appends
+    its result to the page-test record file on a volume the toolbox
     also mounts, the same JSON-lines file drills write and `irctl metrics` reads for the page
     success rate: no Pushgateway to run, and the history survives pod restarts.
     """
@@ -509,6 +510,8 @@ def toolbox_manifests(
     env = [
         api_key_env,
         {"name": "PAGERDUTY_ROUTING_KEY_DIR", "value": PAGERDUTY_KEYS_DIR},
+        # test_paging.py records here (the root filesystem is read-only).
+        {"name": "IRCTL_RECORD_FILE", "value": RECORD_FILE},
         {"name": "STATUSPAGE_URL", "value": statuspage_url(settings)},
         {"name": "HOME", "value": "/tmp"},
     ]

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from deploy.statuspage_config import statuspage_config
-from irctl.redaction import unwrap
+from iac.redaction import unwrap
 from orgconfig.model import OrgConfig
 
 if TYPE_CHECKING:
-    from irctl.plan import Plan
+    from iac.plan import Plan
 
 REDACTED = "REDACTED (set by pulumi from secret config)"
 KIND_ORDER = [

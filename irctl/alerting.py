@@ -29,10 +29,10 @@ from alerts.promtool import rule_tests, untested
 from alerts.routing import receiver_table
 from alerts.rules import rule_file
 from alerts.templates import TEMPLATE
+from iac.plan import Plan
+from iac.redaction import REDACTED, unwrap
 from irctl.common import ConfigOption, StackOption, console, err, fail, load_org
 from irctl.page_ack import URGENCY_SEVERITY, wait_for_acknowledgement
-from irctl.plan import Plan
-from irctl.redaction import REDACTED, unwrap
 from orgconfig.model import OrgConfig
 
 # Stand-in for the secret heartbeat URL in rendered files: valid, and obviously not real.
@@ -98,7 +98,7 @@ def write_alerting(org: OrgConfig, plan: Plan, out: Path) -> list[Path]:
 @app.command("routes")
 def routes(stack: StackOption = "prod", config: ConfigOption = None) -> None:
     """Print which receiver each service x severity reaches (and Watchdog, unknown services)."""
-    from irctl.plan import record_program
+    from iac.plan import record_program
 
     org, path = load_org(stack, config)
     # Run the program offline so the table shows exactly what the stack would ship

@@ -19,6 +19,7 @@ from irctl import status as status_cmd  # issue 4
 from irctl import validate as validate_cmd  # issue 5
 from irctl.common import ConfigOption, StackOption, console, err, fail, load_org
 from irctl.learning import calendar_command, metrics_command, postmortem_app
+from irctl.stacks import StackError, project_root
 from orgconfig.schema import SCHEMA_PATH, schema_text
 
 app = typer.Typer(
@@ -78,16 +79,21 @@ def config_schema(
         bool, typer.Option("--check", help="Fail if config/schema.json is stale; write nothing.")
     ] = False,
 ) -> None:
-    """Write config/schema.json from the typed model (editors use it for autocompletion)."""
+    """Write config/schema.json of the project root from the typed model (editors use it for
+    autocompletion)."""
+    try:
+        path = project_root() / SCHEMA_PATH.relative_to(SCHEMA_PATH.parent.parent)
+    except StackError as exc:
+        fail(str(exc), 2)
     text = schema_text()
     if check:
-        current = SCHEMA_PATH.read_text() if SCHEMA_PATH.exists() else ""
+        current = path.read_text() if path.exists() else ""
         if current != text:
-            fail(f"{SCHEMA_PATH} is stale: run `irctl config schema` and commit it")
-        console.print(f"{SCHEMA_PATH} is up to date")
+            fail(f"{path} is stale: run `irctl config schema` and commit it")
+        console.print(f"{path} is up to date")
         return
-    SCHEMA_PATH.write_text(text)
-    console.print(f"wrote {SCHEMA_PATH}")
+    path.write_text(text)
+    console.print(f"wrote {path}")
 
 
 def main() -> None:

@@ -8,15 +8,28 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from irctl.stacks import StackError, config_file_for
+from irctl.stacks import StackError, config_file_for, find_project_root, page_test_service_for
 from orgconfig.load import ConfigError, load_config
 from orgconfig.model import OrgConfig
 
 console = Console()
 err = Console(stderr=True)
 
+
+def _where() -> str:
+    root = find_project_root()
+    return f"here: {root}" if root else f"none found above {Path.cwd()}"
+
+
 StackOption = Annotated[
-    str, typer.Option("--stack", "-s", help="Stack name; its config is config/<stack>.yaml.")
+    str,
+    typer.Option(
+        "--stack",
+        "-s",
+        help="Stack name: reads `Pulumi.STACK.yaml` and the org config it names (default "
+        "`config/STACK.yaml`) in the project root, the nearest folder from the current "
+        f"directory upward with a Pulumi.yaml ({_where()}).",
+    ),
 ]
 ConfigOption = Annotated[
     Path | None,
@@ -33,7 +46,7 @@ def load_org(stack: str, config: Path | None) -> tuple[OrgConfig, Path]:
     """The typed config for a stack; bad config ends the command with every problem listed."""
     try:
         path = config_file_for(stack, config)
-        return load_config(path), path
+        return load_config(path, page_test_service=page_test_service_for(stack)), path
     except StackError as exc:
         fail(str(exc), 2)
     except ConfigError as exc:

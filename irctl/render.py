@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from irctl.plan import Plan, record_program
+from iac.plan import Plan, record_program
 from irctl.stacks import stack_settings
 from orgconfig.model import OrgConfig
 

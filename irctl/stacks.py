@@ -1,5 +1,7 @@
 """Which org config file a stack uses: `config/<stack>.yaml`, or `Pulumi.<stack>.yaml`'s
-`incident-response:configFile` when it names another file."""
+`incident-response:configFile` when it names another file, in the project root: the first
+folder from the current directory upward that holds a `Pulumi.yaml` (the way git finds its
+root), never the folder the package happens to be installed in."""
 
 from __future__ import annotations
 
@@ -7,16 +9,34 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+PROJECT_FILE = "Pulumi.yaml"
 
 
 class StackError(Exception):
     pass
 
 
-def config_file_for(stack: str, config: Path | None = None, root: Path = ROOT) -> Path:
+def find_project_root(start: Path | None = None) -> Path | None:
+    """The nearest folder at or above `start` (default: the current directory) with a
+    Pulumi.yaml, or None."""
+    here = (start or Path.cwd()).resolve()
+    return next((d for d in (here, *here.parents) if (d / PROJECT_FILE).is_file()), None)
+
+
+def project_root() -> Path:
+    root = find_project_root()
+    if root is None:
+        raise StackError(
+            f"no {PROJECT_FILE} in {Path.cwd()} or any folder above it: run irctl inside the "
+            "project's checkout, or pass --config FILE"
+        )
+    return root
+
+
+def config_file_for(stack: str, config: Path | None = None, root: Path | None = None) -> Path:
     if config is not None:
         return config
+    root = root or project_root()
     stack_file = root / f"Pulumi.{stack}.yaml"
     if stack_file.exists():
         try:
@@ -36,9 +56,13 @@ def config_file_for(stack: str, config: Path | None = None, root: Path = ROOT) -
     return default
 
 
-def stack_settings(stack: str, root: Path = ROOT) -> dict[str, str]:
+def stack_settings(stack: str, root: Path | None = None) -> dict[str, str]:
     """The plain (non-secret) `incident-response:*` settings of Pulumi.<stack>.yaml, so the
-    offline render sees the replicas, images and issuer the stack really deploys."""
+    offline render sees the replicas, images and issuer the stack really deploys. Outside a
+    project checkout (only --config given) there are none: the defaults apply."""
+    root = root or find_project_root()
+    if root is None:
+        return {}
     stack_file = root / f"Pulumi.{stack}.yaml"
     if not stack_file.exists():
         return {}
@@ -53,3 +77,11 @@ def stack_settings(stack: str, root: Path = ROOT) -> dict[str, str]:
             settings[str(key)] = str(value)
         # {"secure": ...}: an encrypted secret; the render uses placeholders for those
     return settings
+
+
+def page_test_service_for(stack: str, root: Path | None = None) -> str:
+    """The service the stack's daily page test pages (`incident-response:pageTestService`)."""
+    from deploy.settings import DeploySettings
+
+    named = stack_settings(stack, root).get("incident-response:pageTestService")
+    return named or DeploySettings(stack=stack).page_test_service

@@ -19,7 +19,14 @@ import typer
 import yaml
 
 from irctl.common import ConfigOption, StackOption, console, err, fail
-from irctl.stacks import StackError, config_file_for, stack_settings
+from irctl.hygiene import object_size_problems, secret_settings_problems
+from irctl.stacks import (
+    StackError,
+    config_file_for,
+    find_project_root,
+    page_test_service_for,
+    stack_settings,
+)
 from orgconfig.load import ConfigError, load_config
 from orgconfig.model import OrgConfig
 
@@ -199,11 +206,12 @@ def check_alertmanager(out: Path) -> tuple[list[str], str]:
 
 def check_policies(resources: list[Any], stack: str) -> list[str]:
     from policy.checks import RULES
+    from policy.secrets import SECRET_RULES  # issue 11
 
     return [
         f"[{rule.name}] {message}"
         for resource in resources
-        for rule in RULES
+        for rule in [*RULES, *SECRET_RULES]
         for message in rule.check(resource.type, resource.name, resource.inputs, stack)
     ]
 
@@ -225,7 +233,7 @@ def validate(
     console.print(f"validating stack [bold]{stack}[/] ...")
     try:
         path = config_file_for(stack, config)
-        org: OrgConfig = load_config(path)
+        org: OrgConfig = load_config(path, page_test_service=page_test_service_for(stack))
     except StackError as exc:
         report.step("config", [str(exc)])
         return report.problems
@@ -245,7 +253,7 @@ def validate(
     report.step("synthetic checks", synthetic_check_problems(org), "(every paged service)")
 
     from deploy.settings import DeploySettingsError
-    from irctl.plan import record_program
+    from iac.plan import record_program
     from irctl.render import writers
 
     out.mkdir(parents=True, exist_ok=True)
@@ -272,6 +280,13 @@ def validate(
     )
 
     report.step("policies", check_policies(plan.resources, stack))
+    report.step("kubernetes object sizes", object_size_problems(plan.resources))  # issue 11
+    root = find_project_root()
+    report.step(
+        "secret settings",
+        secret_settings_problems(stack, root),
+        f"({root / f'Pulumi.{stack}.yaml'})" if root else "(no project root: skipped)",
+    )
     return report.problems
 
 

@@ -15,12 +15,21 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from orgconfig.model import OrgConfig
-
-Loc = tuple[str | int, ...]
+from orgconfig.yamlsafe import (
+    MAX_FILE_CHARS,
+    REFUSED,
+    FastLoader,
+    Loc,
+    YamlRefused,
+    prescan,
+    scan_nodes,
+)
 
 
 @dataclass(frozen=True)
 class Problem:
+    """One thing wrong with a config file: where (file, YAML path, line) and what."""
+
     file: str
     path: str
     line: int | None
@@ -49,27 +58,6 @@ def format_path(loc: Loc) -> str:
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
-
-
-def _line_index(text: str) -> dict[Loc, int]:
-    """Map every YAML path to the line (1-based) where its value starts."""
-    lines: dict[Loc, int] = {}
-
-    def walk(node: yaml.Node, loc: Loc) -> None:
-        lines[loc] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                lines[(*loc, key.value)] = key.start_mark.line + 1
-                walk(value, (*loc, key.value))
-                lines[(*loc, key.value)] = key.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                walk(item, (*loc, index))
-
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    if root is not None:
-        walk(root, ())
-    return lines
 
 
 def _line_for(lines: dict[Loc, int], loc: Loc) -> int | None:
@@ -169,31 +157,86 @@ def validation_problems(
     return problems
 
 
-def parse_config(text: str, file: str = "<config>") -> OrgConfig:
+def _yaml_problems(text: str, file: str) -> tuple[Any, dict[Loc, int], list[Problem]]:
+    """Parse `text` safely: the data, the line of every YAML path, and the problems found.
+
+    Raises ConfigError when the file cannot be read at all (not YAML, too large, an alias
+    bomb). Duplicate keys and out-of-range scalars are returned as problems, so the model's
+    own problems can be listed with them.
+    """
+    if len(text) > MAX_FILE_CHARS:
+        raise ConfigError([Problem(file, "", None, _too_large(len(text)))])
     try:
-        data = yaml.safe_load(text)
-        lines = _line_index(text)
+        prescan(text)
+        root = yaml.compose(text, Loader=FastLoader)
+        if root is None:
+            return None, {}, []
+        scan = scan_nodes(root)
     except yaml.YAMLError as exc:
+        raise ConfigError([_yaml_error(exc, file)]) from None
+    except YamlRefused as exc:
+        raise ConfigError([Problem(file, "", exc.line, exc.message)]) from None
+    problems = [Problem(file, format_path(loc), line, why) for loc, line, why in scan.problems]
+    try:
+        data = FastLoader("").construct_document(root)
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:  # a scalar scan_nodes missed
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError([Problem(file, "", line, f"not valid YAML: {reason}")]) from None
+        raise ConfigError([Problem(file, "", line, f"cannot read a value: {exc}")]) from None
+    return data, scan.lines, problems
+
+
+def _yaml_error(exc: yaml.YAMLError, file: str) -> Problem:
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark else None
+    reason = getattr(exc, "problem", None) or str(exc)
+    return Problem(file, "", line, f"not valid YAML: {reason}")
+
+
+def _too_large(chars: int) -> str:
+    return (
+        f"the file has {chars:,} characters; an org config may have at most "
+        f"{MAX_FILE_CHARS:,} (split very long texts into links to docs)"
+    )
+
+
+def parse_config(
+    text: str, file: str = "<config>", *, page_test_service: str | None = None
+) -> OrgConfig:
+    """The typed config; `page_test_service` (the stack's setting) must then be a service."""
+    data, lines, problems = _yaml_problems(text, file)
     if not isinstance(data, dict):
         raise ConfigError(
-            [Problem(file, "", 1, "the file must be a YAML mapping with keys org, people, ...")]
+            [
+                *problems,
+                Problem(file, "", 1, "the file must be a YAML mapping with keys org, people, ..."),
+            ]
         )
     try:
-        return OrgConfig.model_validate(data, context={"ids": _collect_ids(data)})
+        context = {"ids": _collect_ids(data), "page_test_service": page_test_service}
+        org = OrgConfig.model_validate(data, context=context)
     except ValidationError as exc:
-        raise ConfigError(validation_problems(exc, file, lines)) from None
+        # A refused scalar was already reported (as itself, not as the stand-in).
+        reported = {p.path for p in problems}
+        problems += [
+            p
+            for p in validation_problems(exc, file, lines)
+            if p.path not in reported and repr(REFUSED) not in p.message
+        ]
+    if problems:
+        raise ConfigError(sorted(problems, key=lambda p: p.line or 0))
+    return org
 
 
-def load_config(path: str | Path) -> OrgConfig:
+def load_config(path: str | Path, *, page_test_service: str | None = None) -> OrgConfig:
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_CHARS * 4:  # UTF-8: refuse before reading a huge file
+            raise ConfigError([Problem(str(path), "", None, _too_large(size))])
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError([Problem(str(path), "", None, "file not found")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([Problem(str(path), "", None, f"cannot read the file: {exc}")]) from None
-    return parse_config(text, str(path))
+    return parse_config(text, str(path), page_test_service=page_test_service)

@@ -36,6 +36,18 @@ Id = Annotated[
     Field(pattern=ID_PATTERN, max_length=63, description=f"An id: {ID_HELP}"),
 ]
 
+# Text limits from PagerDuty's OpenAPI description (PagerDuty/api-schema,
+# reference/REST/openapiv3.json, 2026-08): User name/email/job_title 100, Team name 100 and
+# description 1024, (v3) Schedule name 255 and description 1024. Services and escalation
+# policies document none: they get the schedule's limits, the loosest documented ones.
+NAME_MAX = 255
+DESCRIPTION_MAX = 1024
+PERSON_FIELD_MAX = 100
+TEAM_NAME_MAX = 100
+
+Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
+Description = Annotated[str, Field(max_length=DESCRIPTION_MAX)]
+
 # Limits PagerDuty enforces server-side (mocks and `pulumi preview` don't): we check them here.
 MIN_TURN = timedelta(hours=1)
 MAX_TURN = timedelta(days=365)
@@ -81,20 +93,42 @@ def _unique_ids(items: list[Any], what: str) -> list[Any]:
 
 
 class Org(Strict):
-    name: str = Field(min_length=1, description="Organisation name, shown on pages and docs.")
+    id: Id | None = Field(
+        None,
+        description="Stable id of the organisation; names the Pulumi root component, so the "
+        "display name can change without replacing anything. Defaults to the name in lower "
+        "case (what stacks created before `id` existed use).",
+    )
+    name: str = Field(
+        min_length=1, max_length=NAME_MAX, description="Organisation name, shown on pages and docs."
+    )
     time_zone: TimeZone = Field("UTC", description="Default time zone for schedules.")
+
+    @property
+    def resource_name(self) -> str:
+        """The root component's Pulumi name (part of every URN's parent chain contract)."""
+        return self.id or self.name.lower()
+
+    @property
+    def resource_aliases(self) -> list[str]:
+        """Earlier root names to alias: the name-derived one, once an `id` replaces it."""
+        legacy = self.name.lower()
+        return [legacy] if self.id and legacy != self.id else []
 
 
 class Person(Strict):
     """Someone who can be paged. Users come from SSO: they are looked up, never created."""
 
     id: Id
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=PERSON_FIELD_MAX)
     email: str = Field(
+        max_length=PERSON_FIELD_MAX,
         pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$",
         description="Exactly as in PagerDuty (the lookup is exact and case-sensitive).",
     )
-    role: str = Field(min_length=1, description="Job role, e.g. 'Senior SRE'.")
+    role: str = Field(
+        min_length=1, max_length=PERSON_FIELD_MAX, description="Job role, e.g. 'Senior SRE'."
+    )
 
 
 class Membership(Strict):
@@ -104,8 +138,8 @@ class Membership(Strict):
 
 class Team(Strict):
     id: Id
-    name: str = Field(min_length=1)
-    description: str = ""
+    name: str = Field(min_length=1, max_length=TEAM_NAME_MAX)
+    description: Description = ""
     members: list[Membership] = Field(default_factory=list)
 
     @field_validator("members")
@@ -172,8 +206,8 @@ class Rotation(Strict):
 
 class Schedule(Strict):
     id: Id
-    name: str = Field(min_length=1)
-    description: str = ""
+    name: Name
+    description: Description = ""
     team: TeamRef | None = None
     time_zone: TimeZone | None = Field(None, description="Defaults to org.time_zone.")
     rotation: Rotation
@@ -221,8 +255,8 @@ class Tier(Strict):
 
 class EscalationPolicy(Strict):
     id: Id
-    name: str = Field(min_length=1)
-    description: str = ""
+    name: Name
+    description: Description = ""
     team: TeamRef | None = None
     repeat: int = Field(
         0, description="How many times the whole ladder repeats (PagerDuty num_loops, 0..9)."
@@ -277,8 +311,8 @@ class EscalationPolicy(Strict):
 
 class Service(Strict):
     id: Id
-    name: str = Field(min_length=1)
-    description: str = ""
+    name: Name
+    description: Description = ""
     team: TeamRef | None = None
     escalation_policy: PolicyRef
     acknowledgement_timeout: Duration | None = Field(
@@ -336,6 +370,21 @@ class OrgConfig(Strict):
         singular = {"people": "person", "escalation_policies": "escalation policy"}
         name = str(info.field_name)
         return _unique_ids(items, singular.get(name, name.rstrip("s")))
+
+    @field_validator("services")
+    @classmethod
+    def _page_test_service_exists(cls, services: list[Service], info: ValidationInfo) -> list[Any]:
+        # The stack's daily page test pages this service (stack setting pageTestService): a
+        # missing one would only fail deep inside the Kubernetes render.
+        wanted = (info.context or {}).get("page_test_service")
+        if wanted and wanted not in {s.id for s in services}:
+            raise ValueError(
+                f"no service {wanted!r}: the stack's daily page test pages it (stack setting "
+                f"incident-response:pageTestService = {wanted!r}); add a service with id "
+                f"{wanted!r} (see the example org) or point pageTestService at an existing "
+                "service in Pulumi.<stack>.yaml"
+            )
+        return services
 
     @model_validator(mode="after")
     def _schedule_time_zones_default_to_org(self) -> OrgConfig:

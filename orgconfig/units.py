@@ -17,6 +17,9 @@ _UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _DURATION_RE = re.compile(r"^(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 DURATION_PATTERN = r"^([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?$"
 DURATION_HELP = "a duration like 90s, 15m, 1h30m, 2d or 2w (units w, d, h, m, s, largest first)"
+# Nothing in an org config lasts longer (PagerDuty's longest turn is 365 days); the cap also
+# keeps a typo like 52000000000w from overflowing `timedelta` or Prometheus' int64 durations.
+MAX_DURATION = timedelta(days=3650)
 
 
 def parse_duration(value: Any) -> timedelta:
@@ -28,6 +31,8 @@ def parse_duration(value: Any) -> timedelta:
         # A bare number is ambiguous (seconds? minutes?): refuse rather than guess.
         raise ValueError(f"{value!r} has no unit; write {DURATION_HELP}")
     text = value.strip()
+    if len(text) > 40:
+        raise ValueError(f"{text[:20]!r}... is too long for {DURATION_HELP}")
     match = _DURATION_RE.match(text)
     if not text or not match or not any(match.groups()):
         raise ValueError(f"{value!r} is not {DURATION_HELP}")
@@ -36,6 +41,8 @@ def parse_duration(value: Any) -> timedelta:
         for amount, unit in zip(match.groups(), "wdhms", strict=True)
         if amount
     )
+    if seconds > MAX_DURATION.total_seconds():
+        raise ValueError(f"{value!r} is longer than {format_duration(MAX_DURATION)} (10 years)")
     return timedelta(seconds=seconds)
 
 

@@ -7,9 +7,12 @@ from pulumi_policy import (
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 )
 
 from policy.checks import RULES, Rule, stack_of_urn
+from policy.secrets import SECRET_RULES, stack_file_problems
 
 
 def _policy(rule: Rule) -> ResourceValidationPolicy:
@@ -26,5 +29,22 @@ def _policy(rule: Rule) -> ResourceValidationPolicy:
     )
 
 
-POLICIES = [_policy(rule) for rule in RULES]
+def _plain_text_secrets(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    stacks = {stack_of_urn(r.urn) for r in args.resources} - {""}
+    for stack in sorted(stacks):
+        for message in stack_file_problems(stack):
+            report_violation(message, None)
+
+
+SECRETS_IN_STACK_FILE = StackValidationPolicy(
+    name="no-plain-text-secret-settings",
+    description="Secret settings in Pulumi.<stack>.yaml are `secure:` values, never plain text.",
+    validate=_plain_text_secrets,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
+    *(_policy(rule) for rule in [*RULES, *SECRET_RULES]),
+    SECRETS_IN_STACK_FILE,
+]
 BY_NAME = {policy.name: policy for policy in POLICIES}

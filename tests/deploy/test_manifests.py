@@ -242,6 +242,10 @@ def test_toolbox_secret_cronjob_and_exec_target(org: OrgConfig) -> None:
     toolbox = pod_spec(deployment)
     env = {e["name"] for e in toolbox["containers"][0]["env"]}
     assert "PAGERDUTY_ROUTING_KEY" not in env  # would page every --service with one key
+    # `python test_paging.py` records on the volume, not the read-only root filesystem.
+    assert {"name": "IRCTL_RECORD_FILE", "value": "/var/lib/irctl/page-tests.jsonl"} in toolbox[
+        "containers"
+    ][0]["env"]
     assert {"name": "pagerduty", "mountPath": "/etc/pagerduty", "readOnly": True} in toolbox[
         "containers"
     ][0]["volumeMounts"]

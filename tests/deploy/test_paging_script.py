@@ -38,11 +38,12 @@ def server() -> Iterator[FakePagerDutyServer]:
 def run_script(
     server: FakePagerDutyServer, records: Path, *args: str
 ) -> subprocess.CompletedProcess[str]:
+    # As in the toolbox: the record file comes from IRCTL_RECORD_FILE.
     env = {**os.environ, "PAGERDUTY_API_KEY": TOKEN, "PAGERDUTY_ROUTING_KEY": KEY,
-           "COLUMNS": "200"}  # fmt: skip
+           "IRCTL_RECORD_FILE": str(records), "COLUMNS": "200"}  # fmt: skip
     return subprocess.run(
         [sys.executable, "test_paging.py", "--config", str(PROD), "--events-url", server.url,
-         "--api-url", server.url, "--record-file", str(records), "--timeout", "10", *args],
+         "--api-url", server.url, "--timeout", "10", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
 

@@ -1,0 +1,28 @@
+"""The benchmark org generator gives configs the loader accepts, of the size asked for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from bench.orggen import generate_org, main
+from orgconfig.load import parse_config
+
+
+def test_generated_org_loads_with_the_asked_sizes() -> None:
+    org = parse_config(yaml.safe_dump(generate_org(120, teams=7)), "generated.yaml")
+    assert len(org.services) == 121  # plus page-test
+    assert len(org.teams) == 7
+    assert len(org.escalation_policies) == 7
+    assert {s.escalation_policy for s in org.services} == {t.id for t in org.teams}
+    assert org.status_page is not None
+    assert len(org.status_page.component_ids()) == 120
+
+
+def test_cli_writes_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "org.yaml"
+    assert main(["--services", "10", "--teams", "3", "--out", str(out)]) == 0
+    org = parse_config(out.read_text(), str(out))
+    assert [s.id for s in org.services][-1] == "page-test"
+    assert len(org.people) == 12
