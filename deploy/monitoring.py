@@ -68,12 +68,13 @@ class SyntheticTarget:
         return self.check.url
 
 
-def _duration(delta: timedelta) -> str:
+def duration_text(delta: timedelta) -> str:
+    """A duration as Prometheus and the CRDs write it: whole seconds or milliseconds."""
     millis = round(delta.total_seconds() * 1000)
     return f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
 
 
-INTERVAL = _duration(PAGED_PROBE_INTERVAL)
+INTERVAL = duration_text(PAGED_PROBE_INTERVAL)
 
 
 def paged_services(org: OrgConfig) -> list[Service]:
@@ -188,7 +189,7 @@ def probe_manifests(
             },
             "spec": {
                 "interval": INTERVAL,
-                "scrapeTimeout": _duration(min(t.check.timeout, PAGED_PROBE_INTERVAL)),
+                "scrapeTimeout": duration_text(min(t.check.timeout, PAGED_PROBE_INTERVAL)),
                 "module": BLACKBOX_MODULES[t.check.type],
                 "prober": {"url": settings.blackbox_exporter_url, "path": "/probe"},
                 "targets": {

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from deploy.monitoring import duration_text
+
 Manifest = dict[str, Any]
 
 
@@ -49,11 +51,6 @@ class Overrides:
     probers: Mapping[str, str] = field(default_factory=dict)  # prober URL -> host:port
 
 
-def _duration(delta: timedelta) -> str:
-    millis = round(delta.total_seconds() * 1000)
-    return f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
-
-
 def _seconds(text: str) -> float:
     total = 0.0
     units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -65,10 +62,10 @@ def _seconds(text: str) -> float:
 def _pace(interval: str | None, timeout: str | None, overrides: Overrides) -> dict[str, str]:
     out: dict[str, str] = {}
     if overrides.scrape_interval is not None:
-        out["scrape_interval"] = _duration(overrides.scrape_interval)
+        out["scrape_interval"] = duration_text(overrides.scrape_interval)
         every = overrides.scrape_interval.total_seconds()
         wanted = _seconds(timeout) if timeout else every
-        out["scrape_timeout"] = _duration(timedelta(seconds=min(wanted, every)))
+        out["scrape_timeout"] = duration_text(timedelta(seconds=min(wanted, every)))
         return out
     if interval:
         out["scrape_interval"] = interval

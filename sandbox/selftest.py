@@ -73,12 +73,17 @@ def control(demo_url: str, service: str, fault: dict[str, object], *, remove: bo
     answer.raise_for_status()
 
 
+# ServiceDown inhibits the other alerts of its service: when a fault also fails the health
+# check (the database refusing connections does), the page of that outage may be ServiceDown.
+INHIBITING = "ServiceDown"
+
+
 def _page_for(observer: LoopObserver, key: str, sc: Scenario, action: str) -> datetime | None:
     for event in observer.pages:
         if (
             event["routing_key"] == key
             and event["event_action"] == action
-            and mentions(event["body"], sc.alert)
+            and (mentions(event["body"], sc.alert) or mentions(event["body"], INHIBITING))
         ):
             return datetime.fromisoformat(event["received_at_wall"])
     return None
