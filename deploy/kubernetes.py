@@ -129,7 +129,7 @@ def _check_ports(config: dict[str, Any]) -> set[int]:
 PUBLIC_PATHS: list[tuple[str, str]] = [
     ("/", "Exact"),
     ("/index.html", "Exact"),
-    ("/history", "Exact"),
+    ("/history", "Prefix"),  # and the older pages /history/2...
     ("/history.html", "Exact"),
     ("/history.atom", "Exact"),
     ("/incidents", "Prefix"),

@@ -48,7 +48,7 @@ def ingress_routes(ingress: dict[str, Any], path: str) -> bool:
     return False
 
 
-PUBLIC = ["/", "/index.html", "/history", "/history.html", "/history.atom",
+PUBLIC = ["/", "/index.html", "/history", "/history/2", "/history.html", "/history.atom",
           "/incidents/20261130-api-down", "/api/v2/summary.json", "/api/v2/incidents.json",
           "/static/site.css", "/subscribe", "/subscriptions/abc/confirm"]  # fmt: skip
 INTERNAL = ["/metrics", "/healthz", "/api/v1/alertmanager", "/api/v1/incidents",
