@@ -16,8 +16,7 @@ from tests.conftest import ROOT
 BUILDERS = ["orgconfig", "oncall", "alerts", "deploy", "learning"]
 UPPER = ["pulumi", "pulumi_kubernetes", "pulumi_pagerduty", "pulumi_policy", "components",
          "irctl", "sandbox"]  # fmt: skip
-IAC = ["pulumi", "pulumi_kubernetes", "pulumi_pagerduty", "pulumi_policy", "components", "irctl",
-       "sandbox", "orgconfig", "oncall", "alerts", "deploy", "learning", "policy"]  # fmt: skip
+IAC = [*UPPER, "iac", "orgconfig", "oncall", "alerts", "deploy", "learning", "policy"]
 RULES: dict[str, list[str]] = {
     **{package: UPPER for package in BUILDERS},
     "sandbox": ["irctl"],
