@@ -96,6 +96,7 @@ bench: bootstrap
 	  $(SUDO) apt-get update -qq; DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(BENCH_PACKAGES) >/dev/null; }
 	bench/statuspage/run.sh 4 5
 	$(BIN)/python bench/latency/run.py --rounds 3 --write docs/benchmarks.md
+	$(BIN)/python bench/validate/run.py 100 300 1000
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

@@ -46,6 +46,9 @@ PRESENT = 'service=~".+"'
 DEFAULT_RECEIVER = "default"
 SLACK_RECEIVER = "slack"
 HEARTBEAT_RECEIVER = "heartbeat"
+# A plain annotation on the config Secret saying whether the heartbeat URL is set (the policy
+# pack, published on its own, keeps its own copy of this name).
+HEARTBEAT_ANNOTATION = "incident-response.modulo.example.com/heartbeat"
 STATUSPAGE_RECEIVER = "statuspage"
 STATUSPAGE_DRAFT_RECEIVER = "statuspage-draft"
 
@@ -281,12 +284,15 @@ def build_config(
         routes.append(
             _route(
                 pagerduty_receiver(catch_all), ['severity="critical"'], timings.page,
-                group_by=GROUP_BY,
+                group_by=GROUP_BY, mute_time_intervals=_muted(org, "", "critical"),
             )
         )  # fmt: skip
     # Alertmanager sends an alert to the root's receiver only when no child matched; the
     # status page routes (continue: true) match first, so catch the rest explicitly.
-    routes.append({"receiver": DEFAULT_RECEIVER})
+    last: dict[str, Any] = {"receiver": DEFAULT_RECEIVER}
+    if everywhere := _muted(org, "", "warning"):  # windows that mute every service
+        last["mute_time_intervals"] = everywhere
+    routes.append(last)
 
     config: dict[str, Any] = {
         "global": {"resolve_timeout": "5m"},

@@ -136,6 +136,7 @@ reads, and how to override them per service, are in
 ```yaml
 alerting:
   evaluation_interval: 1m  # rules evaluate this often; other values become the groups' `interval`
+  paging_evaluation_interval: 15s  # the paging groups (<service>.alerts) evaluate this often
   thresholds:            # defaults shown; percentages as "10%", durations as "5m"
     down_for: 2m
     error_rate_critical: 10%
@@ -157,7 +158,7 @@ alerting:
     no_data_for: 10m        # SignalMissing: a paging signal without series this long
     rate_window: 5m         # every *_for and rate_window: whole multiples of evaluation_interval
   timings:                  # Alertmanager group_wait / group_interval / repeat_interval
-    page: {{group_wait: 10s, group_interval: 5m, repeat_interval: 4h}}
+    page: {{group_wait: 10s, group_interval: 5m, repeat_interval: 4h}}  # group_wait <= 10s
     warning: {{group_wait: 30s, group_interval: 5m, repeat_interval: 12h}}
     heartbeat: {{group_wait: 0s, group_interval: 1m, repeat_interval: 1m}}
   slack:                    # one incoming-webhook secret per channel

@@ -16,9 +16,15 @@ alerts are listed by `untested()` instead.
 
 from __future__ import annotations
 
+import concurrent.futures
 import math
+import os
+import re
+import subprocess
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from alerts.catalog import (
@@ -33,7 +39,7 @@ from alerts.catalog import (
     service_alerts,
 )
 from alerts.rules import WATCHDOG_DESCRIPTION, WATCHDOG_SEVERITY, WATCHDOG_SUMMARY
-from orgconfig.model import OrgConfig
+from orgconfig.model import OrgConfig, Service
 from orgconfig.units import format_duration
 
 MINUTE = timedelta(minutes=1)
@@ -412,10 +418,13 @@ def _same_thresholds(alert: ServiceAlert) -> tuple[Any, ...]:
     )
 
 
+WATCHDOG_TEST = "Watchdog always fires"
+
+
 def watchdog_test(org: OrgConfig) -> dict[str, Any]:
     step = org.alerting.evaluation_interval
     return {
-        "name": "Watchdog always fires",
+        "name": WATCHDOG_TEST,
         "interval": format_duration(step),
         "input_series": [],
         "alert_rule_test": [
@@ -433,7 +442,7 @@ def watchdog_test(org: OrgConfig) -> dict[str, Any]:
                     }
                 ],
             }
-            for steps in (0, 60)
+            for steps in (0, 10)  # every step evaluates every rule: keep it short
         ],
     }
 
@@ -535,7 +544,17 @@ def rule_tests(org: OrgConfig, rule_file: str = "rules.yaml") -> dict[str, Any]:
     if burns and (burst := burst_test(burns[0], budget, step)) is not None:
         tests.append(burst)
     interval = format_duration(step)
-    return {"rule_files": [rule_file], "evaluation_interval": interval, "tests": tests}
+    # Paging groups first: the warnings read the burn ratios they record at the same step.
+    from alerts.rules import PAGING, rule_groups
+
+    names = [group["name"] for group in rule_groups(org)]
+    order = sorted(names, key=lambda name: not name.endswith(f".{PAGING}"))
+    return {
+        "rule_files": [rule_file],
+        "evaluation_interval": interval,
+        "group_eval_order": order,
+        "tests": tests,
+    }
 
 
 def untested(org: OrgConfig) -> list[tuple[str, str]]:
@@ -545,3 +564,146 @@ def untested(org: OrgConfig) -> list[tuple[str, str]]:
         for a in service_alerts(org)
         if a.shape == "none" and a.alert != SIGNAL_MISSING  # a guard follows its alert
     ]
+
+
+# --------------------------------------------------------------------------- sharded runs
+
+BASE_SECONDS = 60.0
+SECONDS_PER_SERIES_STEP = 0.0005  # promtool's cost grows with series x evaluation steps
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Some services' rule groups and their promtool tests, runnable on their own."""
+
+    index: int
+    rules: Path
+    tests: Path
+    work: int  # input series x evaluation steps, summed over the tests
+    time_limit: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.time_limit:
+            limit = BASE_SECONDS + self.work * SECONDS_PER_SERIES_STEP
+            object.__setattr__(self, "time_limit", limit)
+
+
+def _work(tests: list[dict[str, Any]], step: timedelta) -> int:
+    total = 0
+    for test in tests:
+        checks = test.get("alert_rule_test", []) + test.get("promql_expr_test", [])
+        last = max((_seconds(c["eval_time"]) for c in checks), default=0)
+        steps = int(last / step.total_seconds()) + 1
+        total += max(1, len(test["input_series"])) * steps
+    return total
+
+
+def _seconds(text: str) -> float:
+    units = {"s": 1, "m": 60, "h": 3600}
+    return float(text[:-1]) * units[text[-1]]
+
+
+def _shape(groups: list[dict[str, Any]], service: Service) -> str:
+    """A service's rule groups with its id and name taken out: services of the same shape
+    have the same rules but for whom they watch."""
+    import json
+
+    text = json.dumps([group["rules"] for group in groups], sort_keys=True)
+    text = text.replace(service.name, "<name>")
+    return re.sub(rf"(?<![a-z0-9]){re.escape(service.id)}(?![a-z0-9])", "<id>", text)
+
+
+def representatives(org: OrgConfig, groups: list[dict[str, Any]]) -> list[Service]:
+    """One service per distinct rule shape (in config order). The others' rules differ from
+    their representative's only in the service's id and name, which the unit tests of the
+    representative and `promtool check rules` of every rule already cover."""
+    from alerts.rules import group_names
+
+    by_name = {group["name"]: group for group in groups}
+    seen: dict[str, Service] = {}
+    for service in org.services:
+        found = [by_name[name] for name in group_names(service.id) if name in by_name]
+        if found:
+            seen.setdefault(_shape(found, service), service)
+    return list(seen.values())
+
+
+def write_shards(
+    org: OrgConfig,
+    groups: list[dict[str, Any]],
+    folder: Path,
+    parts: int | None = None,
+) -> list[Shard]:
+    """The promtool tests of one service per distinct rule shape (`representatives`), with
+    only their groups (taken from the rendered `groups`) in the rule file, split into
+    `parts` test files of about equal work (default: one per core) to run in parallel. The
+    work grows with the kinds of services, not their number."""
+    from alerts.documents import dump
+    from alerts.rules import WATCHDOG_GROUP, group_names
+
+    by_name = {group["name"]: group for group in groups}
+    chosen = representatives(org, groups)
+    names = [name for s in chosen for name in group_names(s.id)] + [WATCHDOG_GROUP]
+    rules = folder / "shards.rules.yaml"
+    rules.write_text(dump({"groups": [by_name[n] for n in names if n in by_name]}))
+    generated = rule_tests(org.model_copy(update={"services": chosen}), rules.name)
+    step = _step(org)
+    # The burn-rate burst test spans hours of steps: it gets a shard of its own whose rule
+    # file holds only its service's groups, so those steps evaluate few rules.
+    bursts = [t for t in generated["tests"] if "promql_expr_test" in t]
+    regular = [t for t in generated["tests"] if t not in bursts]
+    count = max(1, min(parts or os.cpu_count() or 1, len(regular)))
+    buckets: list[list[dict[str, Any]]] = [[] for _ in range(count)]
+    load = [0] * count
+    for test in sorted(regular, key=lambda t: -_work([t], step)):
+        lightest = load.index(min(load))  # longest first, each to the lightest part
+        buckets[lightest].append(test)
+        load[lightest] += _work([test], step)
+    shards = []
+    for index, tests in enumerate(buckets):
+        path = folder / f"shard-{index}.test.yaml"
+        path.write_text(dump({**generated, "tests": tests}))
+        shards.append(Shard(index, rules, path, load[index]))
+    burning = next((s for s in chosen if s.alerts.enabled and s.alerts.error_budget.enabled), None)
+    if bursts and burning is not None:
+        own = [name for name in group_names(burning.id) if name in by_name]
+        burst_rules = folder / "shard-burst.rules.yaml"
+        burst_rules.write_text(dump({"groups": [by_name[n] for n in own]}))
+        path = folder / "shard-burst.test.yaml"
+        burst = {**generated, "rule_files": [burst_rules.name], "group_eval_order": own}
+        path.write_text(dump({**burst, "tests": bursts}))
+        shards.append(Shard(len(shards), burst_rules, path, _work(bursts, step)))
+    return shards
+
+
+def _step(org: OrgConfig) -> timedelta:
+    return org.alerting.evaluation_interval
+
+
+def run_shard(promtool: str, shard: Shard) -> str | None:
+    """None when the shard's tests pass; otherwise what went wrong, in a sentence or two."""
+    try:
+        result = subprocess.run(
+            [promtool, "test", "rules", shard.tests.name],
+            capture_output=True,
+            text=True,
+            cwd=shard.tests.parent,
+            timeout=shard.time_limit,
+        )
+    except subprocess.TimeoutExpired:
+        return (
+            f"promtool test rules {shard.tests.name} did not finish within "
+            f"{shard.time_limit:.0f} s (its time limit for {shard.work:,} series x steps); "
+            "the machine may be overloaded: run `irctl validate` again"
+        )
+    if result.returncode:
+        return f"promtool test rules {shard.tests.name} failed:\n{result.stdout}{result.stderr}"
+    return None
+
+
+def run_shards(promtool: str, shards: list[Shard], workers: int | None = None) -> list[str]:
+    """Every shard, in parallel (one promtool per core); every failure, never an exception."""
+    workers = workers or os.cpu_count() or 1
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(lambda shard: run_shard(promtool, shard), shards))
+    return [problem for problem in results if problem]

@@ -1,14 +1,20 @@
-"""Prometheus rule groups from the alert registry: one group per service (its burn-rate
-recording rules first, so its alerts read this evaluation's ratios), plus the Watchdog."""
+"""Prometheus rule groups from the alert registry: two groups per service, plus the Watchdog.
+
+`<service>.alerts` holds what pages (criticals, and the burn-rate recording rules they read,
+first, so they read this evaluation's ratios) and evaluates every
+`paging_evaluation_interval` (15s); `<service>.warnings` holds the rest at
+`evaluation_interval`. The names sort paging first: promtool evaluates groups in name order,
+so the warnings read the ratios recorded at the same step."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
-import yaml
-
 from alerts.catalog import (
+    BURN_WINDOWS,
+    ERROR_RATIO,
     WATCHDOG_SERVICE,
     ServiceAlert,
     recording_rules,
@@ -28,8 +34,17 @@ WATCHDOG_DESCRIPTION = (
 )
 
 
-def group_name(service: str) -> str:
-    return f"{service}.alerts"
+PAGING = "alerts"
+WARNINGS = "warnings"
+PAGING_WINDOWS = {w for _, long, short in BURN_WINDOWS["critical"] for w in (long, short)}
+
+
+def group_name(service: str, kind: str = PAGING) -> str:
+    return f"{service}.{kind}"
+
+
+def group_names(service: str) -> list[str]:
+    return [group_name(service, PAGING), group_name(service, WARNINGS)]
 
 
 def alert_rules(org: OrgConfig, alert: ServiceAlert) -> list[dict[str, Any]]:
@@ -66,22 +81,41 @@ def watchdog_rule(org: OrgConfig) -> dict[str, Any]:
     }
 
 
+def _pace(every: timedelta) -> dict[str, str]:
+    return {} if every == DEFAULT_INTERVAL else {"interval": format_duration(every)}
+
+
 def rule_groups(org: OrgConfig) -> list[dict[str, Any]]:
     """Rule groups in the shape of a Prometheus rule file and a PrometheusRule spec.
 
     Groups carry `interval` when rules must evaluate at another pace than 1m (the usual
     global `evaluation_interval`), so every `for` lands on an evaluation wherever they run.
     """
-    interval = org.alerting.evaluation_interval
-    pace = {} if interval == DEFAULT_INTERVAL else {"interval": format_duration(interval)}
-    by_service: dict[str, list[dict[str, Any]]] = {
-        service.id: list(recording_rules(service, org.alerting)) for service in org.services
+    paces = {
+        PAGING: _pace(org.alerting.paging_interval()),
+        WARNINGS: _pace(org.alerting.evaluation_interval),
     }
+    rules: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for service in org.services:
+        recorded = recording_rules(service, org.alerting)
+        paging = [
+            r for r in recorded if str(r["record"]).removeprefix(ERROR_RATIO) in PAGING_WINDOWS
+        ]
+        rules[service.id] = {
+            PAGING: paging,
+            WARNINGS: [r for r in recorded if r not in paging],
+        }
     for alert in service_alerts(org):
-        by_service[alert.service].extend(alert_rules(org, alert))
-    by_service = {service: rules for service, rules in by_service.items() if rules}
-    groups = [{"name": group_name(s), **pace, "rules": rules} for s, rules in by_service.items()]
-    groups.append({"name": WATCHDOG_GROUP, **pace, "rules": [watchdog_rule(org)]})
+        for rule in alert_rules(org, alert):
+            kind = PAGING if rule["labels"]["severity"] == "critical" else WARNINGS
+            rules[alert.service][kind].append(rule)
+    groups = [
+        {"name": group_name(service, kind), **paces[kind], "rules": found}
+        for service, kinds in rules.items()
+        for kind, found in kinds.items()
+        if found
+    ]
+    groups.append({"name": WATCHDOG_GROUP, **paces[WARNINGS], "rules": [watchdog_rule(org)]})
     return groups
 
 
@@ -93,7 +127,8 @@ RULE_OBJECT_PREFIX = "incident-response-alerts"
 
 
 def _size(groups: list[dict[str, Any]]) -> int:
-    return len(yaml.dump(groups, Dumper=yaml.CSafeDumper, width=1000))
+    # The API server stores the object as JSON: measure that (and it is fast).
+    return len(json.dumps(groups, separators=(",", ":")).encode())
 
 
 def rule_objects(
@@ -102,7 +137,7 @@ def rule_objects(
     """PrometheusRule name -> its groups: one object per team (services without a team and
     the Watchdog share `incident-response-alerts`), split into numbered parts of at most
     `limit` bytes of rules each."""
-    team_of = {group_name(s.id): s.team for s in org.services}
+    team_of = {name: s.team for s in org.services for name in group_names(s.id)}
     by_team: dict[str, list[dict[str, Any]]] = {}
     for group in rule_groups(org):
         team = team_of.get(group["name"])

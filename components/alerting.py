@@ -17,6 +17,7 @@ import pulumi_kubernetes as k8s
 
 from alerts.alertmanager import (
     CONFIG_KEY,
+    HEARTBEAT_ANNOTATION,
     SLACK_KEY,
     TEMPLATE_KEY,
     StatusPageHook,
@@ -149,6 +150,8 @@ class AlertDelivery(pulumi.ComponentResource):
                 name=secret_name(args.settings.value("alertmanagerName")),
                 namespace=args.settings.value("alertmanagerNamespace"),
                 labels=MANAGED_BY,
+                # Plain, for the policy pack: the config itself is secret.
+                annotations={HEARTBEAT_ANNOTATION: "configured" if heartbeat else "missing"},
             ),
             type="Opaque",
             string_data=string_data,

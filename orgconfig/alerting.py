@@ -16,6 +16,7 @@ value expression replaced. See `alerts.catalog` for the records and docs/metrics
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -47,6 +48,7 @@ Selector = Annotated[str, AfterValidator(_selector_syntax)]
 NAME_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
 K8S_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DEFAULT_WORKLOAD_NAMESPACE = "default"
+MAX_PAGE_GROUP_WAIT = timedelta(seconds=10)
 
 
 class _Strict(BaseModel):
@@ -179,6 +181,17 @@ class AlertmanagerTimings(_Strict):
     )
 
 
+def _known(values: Iterable[str], info: ValidationInfo, kind: str) -> None:
+    """Raise naming every value that is not a known `kind` id (from the validation context)."""
+    known = (info.context or {}).get("ids", {}).get(kind)
+    unknown = [v for v in values if known is not None and v not in known]
+    if unknown:
+        raise ValueError(
+            f"unknown {kind} id(s) {', '.join(map(repr, unknown))} "
+            f"(known: {', '.join(sorted(known or ())) or 'none are defined'})"
+        )
+
+
 CHANNEL_PATTERN = r"^[#@]?[a-z0-9._-]+$"
 
 
@@ -200,13 +213,7 @@ class Slack(_Strict):
     @field_validator("team_channels")
     @classmethod
     def _known_teams(cls, channels: dict[str, str], info: ValidationInfo) -> dict[str, str]:
-        known = (info.context or {}).get("ids", {}).get("team")
-        unknown = [t for t in channels if known is not None and t not in known]
-        if unknown:
-            raise ValueError(
-                f"unknown team id(s) {', '.join(map(repr, unknown))} "
-                f"(known: {', '.join(sorted(known or ())) or 'none are defined'})"
-            )
+        _known(channels, info, "team")
         return channels
 
     def channels(self) -> list[str]:
@@ -254,13 +261,7 @@ class MaintenanceWindow(_Strict):
     @field_validator("services")
     @classmethod
     def _known_services(cls, services: list[str], info: ValidationInfo) -> list[str]:
-        known = (info.context or {}).get("ids", {}).get("service")
-        unknown = [s for s in services if known is not None and s not in known]
-        if unknown:
-            raise ValueError(
-                f"unknown service id(s) {', '.join(map(repr, unknown))} "
-                f"(known: {', '.join(sorted(known or ()))})"
-            )
+        _known(services, info, "service")
         return services
 
 
@@ -303,6 +304,12 @@ class AlertingSettings(_Strict):
         "`interval` when not 1m). Every *_for and rate_window must be a whole multiple of it; "
         "scrape the alerted metrics at least this often.",
     )
+    paging_evaluation_interval: Duration = Field(
+        timedelta(seconds=15),
+        description="How often the paging (critical) rules evaluate: their own rule groups "
+        "run this often (or at evaluation_interval when that is shorter), so a page leaves "
+        "soon after `for` even where the global interval is 30s or 1m.",
+    )
     thresholds: Thresholds = Field(default_factory=Thresholds)
     timings: AlertmanagerTimings = Field(default_factory=AlertmanagerTimings)
     slack: Slack = Field(default_factory=Slack)
@@ -339,12 +346,7 @@ class AlertingSettings(_Strict):
     @field_validator("catch_all_service")
     @classmethod
     def _known_catch_all(cls, value: str | None, info: ValidationInfo) -> str | None:
-        known = (info.context or {}).get("ids", {}).get("service")
-        if value is not None and known is not None and value not in known:
-            raise ValueError(
-                f"catch_all_service {value!r} is not a known service id "
-                f"(known: {', '.join(sorted(known))})"
-            )
+        _known([value] if value else [], info, "service")
         return value
 
     @field_validator("evaluation_interval")
@@ -354,9 +356,24 @@ class AlertingSettings(_Strict):
             raise ValueError(f"evaluation_interval {format_duration(value)} must be above 0s")
         return value
 
+    def paging_interval(self) -> timedelta:
+        return min(self.paging_evaluation_interval, self.evaluation_interval)
+
     @model_validator(mode="after")
     def _durations_fit_the_interval(self) -> AlertingSettings:
         problems = interval_problems(self.thresholds, self.evaluation_interval)
+        paging = self.paging_interval()
+        if paging <= timedelta(0) or self.evaluation_interval % paging:
+            problems.append(
+                f"paging_evaluation_interval ({format_duration(paging)}) must be above 0s and "
+                f"divide evaluation_interval ({format_duration(self.evaluation_interval)})"
+            )
+        if self.timings.page.group_wait > MAX_PAGE_GROUP_WAIT:
+            problems.append(
+                f"timings.page.group_wait ({format_duration(self.timings.page.group_wait)}) "
+                f"must be at most {format_duration(MAX_PAGE_GROUP_WAIT)}: a page must leave "
+                "within `for` + 30s"
+            )
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -481,19 +498,17 @@ class ServiceAlerts(_Strict):
         return self
 
 
-def alerting_problems(org: Any) -> list[str]:
-    """Cross checks between services and alerting (`org` is an `OrgConfig`)."""
+def alerting_problems(service: Any) -> list[str]:
+    """Checks between a service's alerts and its other fields (`service` is a `Service`)."""
     problems = []
-    for service in org.services:
-        if service.alerts.enabled and service.auto_resolve_timeout is not None:
-            problems.append(
-                f"service {service.id}: auto_resolve_timeout must be null while Alertmanager "
-                "pages it (alerts.enabled): PagerDuty would resolve the incident while the "
-                "alert still fires, and Alertmanager would open a new one at its next repeat"
-            )
-        if service.alerts.status_page != "off" and not service.status_page_component:
-            problems.append(
-                f"service {service.id}: alerts.status_page {service.alerts.status_page!r} needs "
-                "a status_page_component"
-            )
+    if service.alerts.enabled and service.auto_resolve_timeout is not None:
+        problems.append(
+            "auto_resolve_timeout must be null while Alertmanager pages this service "
+            "(alerts.enabled): PagerDuty would resolve the incident while the alert still "
+            "fires, and Alertmanager would open a new one at its next repeat"
+        )
+    if service.alerts.status_page != "off" and not service.status_page_component:
+        problems.append(
+            f"alerts.status_page {service.alerts.status_page!r} needs a status_page_component"
+        )
     return problems

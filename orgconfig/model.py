@@ -330,6 +330,13 @@ class Service(Strict):
         default_factory=Workload, description="Where it runs in Kubernetes (CPU/memory/disk)."
     )
 
+    @model_validator(mode="after")
+    def _alerting_fits_the_service(self) -> Service:
+        problems = alerting_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     @field_validator("acknowledgement_timeout", "auto_resolve_timeout")
     @classmethod
     def _timeout_in_range(cls, value: timedelta | None, info: ValidationInfo) -> timedelta | None:
@@ -391,13 +398,6 @@ class OrgConfig(Strict):
         for schedule in self.schedules:
             if schedule.time_zone is None:
                 object.__setattr__(schedule, "time_zone", self.org.time_zone)
-        return self
-
-    @model_validator(mode="after")
-    def _alerting_fits_the_services(self) -> OrgConfig:
-        problems = alerting_problems(self)
-        if problems:
-            raise ValueError("; ".join(problems))
         return self
 
     def person(self, person_id: str) -> Person:

@@ -62,7 +62,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "alertmanagerNamespace",
         "monitoring",
-        "the Alertmanager's own namespace, where prometheus-operator reads its config Secret",
+        "namespace of that Alertmanager: the operator reads its config Secret only there",
     ),
     Setting("kubernetesVersion", "1.30", "Kubernetes version the manifests are validated for"),
     Setting("ingressNamespace", "ingress-nginx", "namespace allowed to reach the status page"),
@@ -100,8 +100,12 @@ SECRETS: tuple[SecretSetting, ...] = (
     ),
     SecretSetting(
         "slackWebhookUrls",
-        'JSON object of further channels\' webhook URLs: {"#team-a": "https://..."}',
-        (Destination(ALERTMANAGER_SECRET, "slack-webhook-url-<channel>", "Alertmanager"),),
+        'JSON object of the other channels\' webhook URLs: {"#team-a": "https://..."}',
+        (
+            Destination(
+                ALERTMANAGER_SECRET, "slack-webhook-url-<channel>", "Alertmanager (api_url_file)"
+            ),
+        ),
     ),
     SecretSetting(
         "heartbeatUrl",

@@ -196,6 +196,59 @@ def statuspage_is_highly_available(
     return []
 
 
+HEARTBEAT_RECEIVER = "heartbeat"
+ALERTMANAGER_CONFIG_KEY = "alertmanager.yaml"
+# Set by the alerting component (alerts.alertmanager.HEARTBEAT_ANNOTATION; the pack is
+# published on its own, so it keeps a copy) for engines that hand the policy secret values
+# as opaque placeholders.
+HEARTBEAT_ANNOTATION = "incident-response.modulo.example.com/heartbeat"
+
+
+def _revealed(value: Any) -> Any:
+    return value.get("value") if isinstance(value, Mapping) and SECRET_SIG in value else value
+
+
+def _heartbeat_url(config_text: str) -> str | None:
+    """The heartbeat receiver's webhook URL in an Alertmanager config, or None."""
+    import yaml
+
+    try:
+        config = yaml.safe_load(config_text)
+    except yaml.YAMLError:
+        return None
+    for receiver in (config or {}).get("receivers") or []:
+        if receiver.get("name") == HEARTBEAT_RECEIVER:
+            for webhook in receiver.get("webhook_configs") or []:
+                if webhook.get("url"):
+                    return str(webhook["url"])
+    return None
+
+
+def prod_alertmanager_has_a_heartbeat(
+    resource_type: str, name: str, props: Props, stack: str
+) -> list[str]:
+    """In prod, the Alertmanager config Secret sends the Watchdog to a heartbeat URL (the dead
+    man's switch): without it a dead alerting pipeline pages nobody."""
+    if resource_type != K8S_SECRET or stack not in PROD_STACKS:
+        return []
+    data = _revealed(props.get("stringData")) or {}
+    config = _revealed(data.get(ALERTMANAGER_CONFIG_KEY)) if isinstance(data, Mapping) else None
+    annotations = _get(props, ("metadata", "annotations")) or {}
+    if config is None and HEARTBEAT_ANNOTATION not in annotations:
+        return []  # not an Alertmanager config Secret
+    if isinstance(config, str) and config != REDACTED:
+        missing = _heartbeat_url(config) is None
+    else:
+        missing = annotations.get(HEARTBEAT_ANNOTATION) == "missing"
+    if not missing:
+        return []
+    return [
+        f"The Alertmanager config Secret {name!r} in {stack} has no heartbeat receiver URL; "
+        "set `pulumi config set --secret incident-response:heartbeatUrl <dead man's switch "
+        "URL>` so a dead alerting pipeline pages someone."
+    ]
+
+
 @dataclass(frozen=True)
 class Rule:
     name: str
@@ -219,6 +272,11 @@ RULES = [
         "containers-hardened",
         "Every container has limits, runs as non-root and has a read-only root filesystem.",
         containers_are_hardened,
+    ),
+    Rule(
+        "heartbeat-required-in-prod",
+        "The prod Alertmanager config sends the Watchdog to a heartbeat (dead man's switch) URL.",
+        prod_alertmanager_has_a_heartbeat,
     ),
     Rule(
         "statuspage-ha-in-prod",

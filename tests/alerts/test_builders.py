@@ -108,18 +108,28 @@ def test_thresholds_are_the_example_orgs(org: OrgConfig) -> None:
     assert f"{ratio}1d" in ticket and f"{ratio}2h" in ticket and "> 0.003" in ticket
     assert f"{ratio}3d" in ticket and "> 0.001" in ticket
     # The burn-rate rules read recording rules (as Sloth/Pyrra), recorded once per window
-    # in the service's own group, before its alerts.
-    [api] = [g for g in rule_groups(org) if g["name"] == "api.alerts"]
-    recorded = [r for r in api["rules"] if "record" in r]
-    assert [r["record"] for r in recorded] == [
-        f"{ratio}{w}" for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+    # before the alerts: the paging windows with the pages, the others with the warnings.
+    groups = {g["name"]: g for g in rule_groups(org)}
+    records = {}
+    for kind in ("alerts", "warnings"):
+        rules = groups[f"api.{kind}"]["rules"]
+        records[kind] = [r for r in rules if "record" in r]
+        assert rules[: len(records[kind])] == records[kind]
+    assert [r["record"] for r in records["alerts"]] == [
+        f"{ratio}{w}" for w in ("5m", "30m", "1h", "6h")
     ]
-    assert api["rules"][: len(recorded)] == recorded
-    assert recorded[-1]["expr"] == (
+    assert [r["record"] for r in records["warnings"]] == [f"{ratio}{w}" for w in ("2h", "1d", "3d")]
+    assert records["warnings"][-1]["expr"] == (
         'sum(rate(http_requests_total{service="api", code=~"5.."}[3d])) / '
         'sum(rate(http_requests_total{service="api"}[3d]))'
     )
-    assert recorded[-1]["labels"] == {"service": "api"}
+    assert records["warnings"][-1]["labels"] == {"service": "api"}
+    # Pages evaluate every 15 s in their own groups; warnings at the global interval.
+    assert {r["labels"]["severity"] for r in groups["api.alerts"]["rules"] if "alert" in r} == {
+        "critical"
+    }
+    assert groups["api.alerts"]["interval"] == "15s"
+    assert "interval" not in groups["api.warnings"]
     watchdog = next(r for r in _rules(org) if r["alert"] == "Watchdog")
     assert watchdog["expr"] == "vector(1)"
 
@@ -194,12 +204,20 @@ def test_durations_must_fit_the_evaluation_interval(
     assert "(15s), e.g. 15s or 30s: rules only evaluate every 15s" in report
     assert "rate_window" not in report  # 45s is three 15 s evaluations
     assert "evaluation_interval 0s must be above 0s" in problems(evaluation_interval="0s")
+    assert "paging_evaluation_interval (40s) must be above 0s and divide evaluation_interval" in (
+        problems(paging_evaluation_interval="40s")
+    )
+    slow_page = {"page": {"group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h"}}
+    assert "timings.page.group_wait (30s) must be at most 10s" in problems(timings=slow_page)
 
 
 def test_rule_groups_carry_the_interval_only_when_it_is_not_1m(
     org: OrgConfig, prod_data: dict[str, Any], write_config: WriteConfig
 ) -> None:
-    assert all("interval" not in group for group in rule_groups(org))
+    paced = {g["name"]: g.get("interval") for g in rule_groups(org)}
+    assert {name: every for name, every in paced.items() if every} == {
+        f"{s}.alerts": "15s" for s in ("api", "web", "database", "payments")
+    }
     short = {f"{name}_for": "15s" for name in ("down", "error_rate", "latency", "saturation")}
     fast = _org(
         _with(
@@ -404,8 +422,9 @@ def test_alertmanager_fed_services_must_not_auto_resolve(
     api["auto_resolve_timeout"] = "4h"
     with pytest.raises(ConfigError) as caught:
         load_config(write_config(data))
-    assert "service api: auto_resolve_timeout must be null while Alertmanager pages it" in (
-        caught.value.report()
+    report = caught.value.report()
+    assert "services[0]: auto_resolve_timeout must be null while Alertmanager pages this" in (
+        report
     )
 
 
@@ -537,7 +556,7 @@ def test_burst_test_proves_the_short_window_stops_the_page(org: OrgConfig, tmp_p
         "ErrorBudgetBurn api: 14.4x over 1h and 5m pages alone, and stops with the 5m window"
     ]
     # Only api's recording rules and burn-rate rules, so promtool evaluates few rules a step.
-    [api] = [g for g in rule_groups(org) if g["name"] == "api.alerts"]
+    [api] = [g for g in rule_groups(org) if g["name"] == "api.alerts"]  # the paging group
     burn = [r for r in api["rules"] if "record" in r or r["alert"] == "ErrorBudgetBurn"]
     rules = dump({"groups": [{"name": "api.alerts", "rules": burn}]})
     broken = "\n".join(
@@ -574,3 +593,111 @@ def test_burst_test_follows_the_step_while_promtool_can_afford_it(org: OrgConfig
         burn, levels=tuple(replace(lv, for_=timedelta(minutes=20)) for lv in burn.levels)
     )
     assert burst_test(slow, budget) is None
+
+
+# --------------------------------------------------------------------------- cluster signals
+
+
+def test_cpu_memory_and_disk_read_the_workload_as_the_cluster_reports_it(
+    org: OrgConfig, prod_data: dict[str, Any], write_config: WriteConfig
+) -> None:
+    by_key = {(r["alert"], r["labels"]["service"]): r["expr"] for r in _rules(org)}
+    pods = 'namespace="default", pod=~"api-([a-z0-9]+-)?[a-z0-9]+"'
+    assert by_key[("HighCPUUsage", "api")] == (
+        f'sum(rate(container_cpu_usage_seconds_total{{{pods}, container!=""}}[5m])) / '
+        f'sum(kube_pod_container_resource_limits{{{pods}, resource="cpu"}}) > 0.8'
+    )
+    assert by_key[("HighMemoryUsage", "api")] == (
+        f'sum(container_memory_working_set_bytes{{{pods}, container!=""}}) / '
+        f'sum(kube_pod_container_resource_limits{{{pods}, resource="memory"}}) > 0.8'
+    )
+    claims = 'namespace="default", persistentvolumeclaim=~"(data-)?api(-[a-z0-9]+)*"'
+    assert by_key[("DiskSpaceLow", "api")] == (
+        f"min(kubelet_volume_stats_available_bytes{{{claims}}} / "
+        f"kubelet_volume_stats_capacity_bytes{{{claims}}}) < 0.2"
+    )
+    assert by_key[("PaymentProcessingFailures", "payments")] == (
+        'sum(rate(payment_failures_total{service="payments"}[5m])) / '
+        'sum(rate(payment_attempts_total{service="payments"}[5m])) > 0.05'
+    )
+    data = copy.deepcopy(prod_data)
+    db = next(s for s in data["services"] if s["id"] == "database")
+    db["workload"] = {"namespace": "data", "deployment": "postgres", "pvc": "pgdata-.+"}
+    moved = {
+        (r["alert"], r["labels"]["service"]): r["expr"] for r in _rules(_org(data, write_config))
+    }
+    assert (
+        'namespace="data", pod=~"postgres-([a-z0-9]+-)?[a-z0-9]+"'
+        in moved[("HighCPUUsage", "database")]
+    )
+    assert (
+        'namespace="data", persistentvolumeclaim=~"pgdata-.+"'
+        in moved[("DiskSpaceLow", "database")]
+    )
+
+
+def test_test_series_match_the_default_regex_selectors() -> None:
+    from alerts.catalog import regex_example, selector_labels
+
+    assert regex_example("api-([a-z0-9]+-)?[a-z0-9]+") == "api-0"
+    assert regex_example("(data-)?api(-[a-z0-9]+)*") == "api"
+    assert regex_example("pgdata-.+") == "pgdata-0"
+    assert regex_example("a|b") is None  # not derivable: that alert is listed as untested
+    assert selector_labels('namespace="x", pod=~"api-.+"') == {"namespace": "x", "pod": "api-0"}
+    assert selector_labels('job!="x"') is None
+
+
+def test_every_paging_alert_has_a_no_data_guard_that_warns(org: OrgConfig) -> None:
+    guards = {
+        (r["labels"]["service"], r["labels"]["signal"]): r
+        for r in _rules(org)
+        if r["alert"] == "SignalMissing"
+    }
+    paging = {
+        (r["labels"]["service"], r["alert"])
+        for r in _rules(org)
+        if r["labels"]["severity"] == "critical"
+    }
+    assert set(guards) == paging
+    down = guards[("api", "ServiceDown")]
+    assert down["expr"] == 'absent(max(probe_success{service="api"}))'
+    assert down["labels"] == {"severity": "warning", "service": "api", "signal": "ServiceDown"}
+    assert down["for"] == "10m"
+    burn = guards[("api", "ErrorBudgetBurn")]["expr"]
+    assert burn == 'absent(service:http_request_error_ratio:rate5m{service="api"})'
+    tests = {t["name"]: t for t in rule_tests(org)["tests"]}
+    fired = tests["SignalMissing without any series"]["alert_rule_test"]
+    assert [(c["eval_time"], len(c["exp_alerts"])) for c in fired] == [
+        ("9m", 0),
+        ("10m", len(guards)),
+    ]
+
+
+def test_status_page_opt_in_needs_a_component(
+    prod_data: dict[str, Any], write_config: WriteConfig
+) -> None:
+    data = copy.deepcopy(prod_data)
+    page_test = next(s for s in data["services"] if s["id"] == "page-test")
+    page_test["alerts"] = {"enabled": False, "status_page": "draft"}
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_config(data))
+    assert "alerts.status_page 'draft' needs a status_page_component" in caught.value.report()
+
+
+def test_a_window_for_every_service_also_mutes_the_catch_all_routes(
+    prod_data: dict[str, Any], write_config: WriteConfig
+) -> None:
+    freeze = {"name": "datacenter-move", "weekdays": ["saturday"]}
+    config = build_config(
+        _org(_with(prod_data, maintenance=[freeze]), write_config), heartbeat_url=None
+    )
+    routes = config["route"]["routes"]
+    muted = {
+        (r["receiver"], tuple(r.get("matchers", [])))
+        for r in routes
+        if r.get("mute_time_intervals")
+    }
+    assert ("pagerduty-catch-all", ('severity="critical"',)) in muted
+    assert ("default", ()) in muted
+    assert ("pagerduty-api", ('service="api"', 'severity="critical"')) in muted
+    assert not [r for r in routes if r["receiver"] == "heartbeat" and r.get("mute_time_intervals")]

@@ -49,7 +49,11 @@ def test_prometheus_rule_carries_every_group_with_the_selector_labels(
     groups = [
         g["name"] for g in rules["incident-response-alerts-platform"].inputs["spec"]["groups"]
     ]
-    assert groups == ["api.alerts", "web.alerts", "database.alerts", "payments.alerts"]
+    assert groups == [
+        f"{service}.{kind}"
+        for service in ("api", "web", "database", "payments")
+        for kind in ("alerts", "warnings")
+    ]
     assert [g["name"] for g in rules["incident-response-alerts"].inputs["spec"]["groups"]] == [
         "watchdog"
     ]
@@ -169,3 +173,43 @@ def test_prod_sends_opted_in_criticals_to_the_status_page_webhook_with_a_secret_
         "/etc/alertmanager/config/statuspage-token"
     )
     assert config["route"]["routes"][-1] == {"receiver": "default"}
+
+
+def test_prod_policy_refuses_an_alertmanager_config_without_a_heartbeat(org: OrgConfig) -> None:
+    from alerts.alertmanager import HEARTBEAT_ANNOTATION, build_config
+    from alerts.documents import dump
+    from policy.checks import prod_alertmanager_has_a_heartbeat
+
+    def props(heartbeat: str | None, config: Any = None) -> dict[str, Any]:
+        text = dump(build_config(org, heartbeat_url=heartbeat))
+        annotation = "configured" if heartbeat else "missing"
+        return {
+            "metadata": {
+                "name": "alertmanager-main",
+                "annotations": {HEARTBEAT_ANNOTATION: annotation},
+            },
+            "stringData": {"alertmanager.yaml": text if config is None else config},
+        }
+
+    check = prod_alertmanager_has_a_heartbeat
+    [message] = check(SECRET, "alerting-alertmanager-config", props(None), "prod")
+    assert "has no heartbeat receiver URL" in message
+    assert "incident-response:heartbeatUrl" in message
+    assert check(SECRET, "x", props("https://hb.example.com/ping"), "prod") == []
+    assert check(SECRET, "x", props(None), "dev") == []  # only prod must have one
+    # An engine that hides the secret config: the plain annotation decides.
+    assert check(SECRET, "x", props(None, config="[secret]"), "prod")
+    assert check(SECRET, "x", props("https://hb", config="[secret]"), "prod") == []
+
+
+def test_validate_warns_when_the_prod_stack_sets_no_heartbeat_secret(tmp_path: Any) -> None:
+    from irctl.validate import heartbeat_warning
+
+    (tmp_path / "Pulumi.prod.yaml").write_text("config:\n  incident-response:namespace: x\n")
+    warning = heartbeat_warning("prod", tmp_path)
+    assert warning is not None and "sets no incident-response:heartbeatUrl secret" in warning
+    (tmp_path / "Pulumi.prod.yaml").write_text(
+        "config:\n  incident-response:heartbeatUrl:\n    secure: AAABAJ...\n"
+    )
+    assert heartbeat_warning("prod", tmp_path) is None
+    assert heartbeat_warning("dev", tmp_path) is None

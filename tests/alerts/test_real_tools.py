@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 
 from alerts.catalog import ALERT_NAMES, service_alerts
+from alerts.promtool import Shard, representatives, run_shards, write_shards
 from alerts.routing import probes, receiver_table
 from alerts.rules import rule_groups
 from irctl.alerting import statuspage_hook
@@ -138,3 +139,29 @@ def test_amtool_routes_every_service_severity_watchdog_and_unknown_service(
     for service, severity, stdout, code, stderr in results:
         assert code == 0, f"{service}/{severity}: amtool says {stdout!r} {stderr}"
         assert stdout == expected[(service, severity)]
+
+
+def test_validate_tests_one_service_per_rule_shape_in_parallel_parts(
+    dev_rendered: Rendered, dev_org: OrgConfig, tmp_path: Path
+) -> None:
+    promtool = tool("promtool")
+    groups = yaml.safe_load((dev_rendered.out / "prometheus/rules.yaml").read_text())["groups"]
+    # web and page-test differ from api only in id and name: api's tests prove their rules.
+    assert [s.id for s in representatives(dev_org, groups)] == ["api", "database", "payments"]
+    shards = write_shards(dev_org, groups, tmp_path, parts=2)
+    assert len(shards) == 2 and all(s.time_limit > 60 for s in shards)
+    names = [t["name"] for s in shards for t in yaml.safe_load(s.tests.read_text())["tests"]]
+    assert any(n.startswith("HighErrorRate at 0.11 (api") for n in names)
+    assert not any("web" in n for n in names)
+    assert run_shards(promtool, shards) == []
+
+
+def test_a_promtool_shard_over_its_time_limit_is_a_clear_problem(tmp_path: Path) -> None:
+    slow = tmp_path / "promtool"
+    slow.write_text("#!/bin/sh\nsleep 5\n")
+    slow.chmod(0o755)
+    shard = Shard(3, tmp_path / "r.yaml", tmp_path / "shard-3.test.yaml", 1234, time_limit=0.3)
+    assert run_shards(str(slow), [shard]) == [
+        "promtool test rules shard-3.test.yaml did not finish within 0 s (its time limit for "
+        "1,234 series x steps); the machine may be overloaded: run `irctl validate` again"
+    ]

@@ -1,0 +1,89 @@
+"""Benchmark: `irctl validate` on generated orgs of 100, 300 and 1,000 services.
+
+    .venv/bin/python bench/validate/run.py              # 100 300 1000
+    .venv/bin/python bench/validate/run.py 100          # one size
+
+Each org comes from `bench/orggen.py` (`generate_org`), with `auto_resolve_timeout` taken off
+the services Alertmanager pages (the config refuses it there: see docs/runbooks/README.md).
+Prints the wall time of the whole command, its exit code and problem count, and the size of
+the largest rendered PrometheusRule (goal: under 60 s at 1,000 services, every rule object
+under 1 MiB). Results go to docs/benchmarks.md by hand, with the machine's load noted.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from bench.orggen import generate_org  # noqa: E402
+
+
+class _NoAliases(yaml.CSafeDumper):
+    def ignore_aliases(self, data: object) -> bool:
+        return True
+
+
+def org_file(services: int, folder: Path) -> Path:
+    data = generate_org(services)
+    for service in data["services"]:
+        if (service.get("alerts") or {}).get("enabled", True):
+            service.pop("auto_resolve_timeout", None)
+    path = folder / f"org-{services}.yaml"
+    path.write_text(yaml.dump(data, Dumper=_NoAliases, sort_keys=False))
+    return path
+
+
+def measure(services: int) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="bench-validate-") as tmp:
+        folder = Path(tmp)
+        config = org_file(services, folder)
+        out = folder / "out"
+        started = time.monotonic()
+        result = subprocess.run(
+            [str(ROOT / ".venv/bin/irctl"), "validate", "--stack", "prod", "--config",
+             str(config), "--out", str(out)],
+            capture_output=True, text=True, cwd=ROOT,
+        )  # fmt: skip
+        seconds = time.monotonic() - started
+        rules = sorted((out / "kubernetes").glob("*prometheusrule*.yaml"))
+        largest = max((p.stat().st_size for p in rules), default=0)
+        problems = [line for line in result.stderr.splitlines() if line.startswith("  - ")]
+        steps = [line.strip() for line in result.stdout.splitlines() if line.startswith("  ")]
+    return {
+        "services": services,
+        "seconds": seconds,
+        "exit": result.returncode,
+        "problems": len(problems),
+        "problem_kinds": sorted({p.split(":")[0].strip(" -") for p in problems}),
+        "rule_objects": len(rules),
+        "largest_rule_bytes": largest,
+        "steps": steps,
+    }
+
+
+def main(argv: list[str]) -> None:
+    sizes = [int(a) for a in argv] or [100, 300, 1000]
+    print(f"{'services':>8} {'seconds':>8} {'exit':>4} {'problems':>8} {'rules':>5} "
+          f"{'largest rule':>12}  problem kinds")  # fmt: skip
+    for size in sizes:
+        row = measure(size)
+        print(
+            f"{row['services']:>8} {row['seconds']:>8.1f} {row['exit']:>4} "
+            f"{row['problems']:>8} {row['rule_objects']:>5} "
+            f"{row['largest_rule_bytes'] / 1024:>9.0f} KiB  {', '.join(row['problem_kinds'])}",  # type: ignore[arg-type]
+            flush=True,
+        )
+        for step in row["steps"]:  # type: ignore[attr-defined]
+            print(f"{'':>10}{step[:150]}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
