@@ -97,6 +97,7 @@ bench: bootstrap
 	bench/statuspage/run.sh 4 5
 	$(BIN)/python bench/latency/run.py --rounds 3 --write docs/benchmarks.md
 	$(BIN)/python bench/validate/run.py 100 300 1000
+	$(BIN)/python bench/render.py --sizes 100 300 1000 --rounds 3 --write docs/benchmarks.md
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache

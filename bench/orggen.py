@@ -21,7 +21,7 @@ from typing import Any
 import yaml
 
 # Per-service signals the example org turns on for its database and payments services.
-_EXTRA_ALERTS = (
+_EXTRA_ALERTS: tuple[dict[str, Any], ...] = (
     {"database_connection_failures": {"enabled": True}},
     {"payment_failures": {"enabled": True}},
     {},
@@ -179,6 +179,13 @@ def generate_org(services: int, teams: int = 50) -> dict[str, Any]:
     }
 
 
+class _PlainDumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """Writes shared objects out in full: no anchors or aliases in a generated config."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--services", type=int, default=1000)
@@ -187,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     text = yaml.dump(
         generate_org(args.services, args.teams),
-        Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+        Dumper=_PlainDumper,
         sort_keys=False,
     )
     if args.out:

@@ -18,6 +18,7 @@ from deploy.monitoring import probe_manifests, prometheus_rbac, service_monitor
 from deploy.settings import STATUSPAGE_SECRET_KEYS, DeploySettings, DeploySettingsError
 from deploy.statuspage_config import statuspage_config
 from orgconfig.model import OrgConfig
+from orgconfig.yamlsafe import FastDumper
 
 Manifest = dict[str, Any]
 
@@ -434,7 +435,7 @@ def statuspage_manifests(
         org=org,
         settings=settings,
         config=config,
-        config_text=yaml.safe_dump(config, sort_keys=False, allow_unicode=True),
+        config_text=yaml.dump(config, Dumper=FastDumper, sort_keys=False, allow_unicode=True),
         labels=lbl,
         secret_data={
             key: secrets[setting]

@@ -16,6 +16,7 @@ import yaml
 from deploy.statuspage_config import statuspage_config
 from iac.redaction import unwrap
 from orgconfig.model import OrgConfig
+from orgconfig.yamlsafe import FastDumper
 
 if TYPE_CHECKING:
     from iac.plan import Plan
@@ -111,7 +112,8 @@ def write_kubernetes(org: OrgConfig, plan: Plan, out: Path) -> list[Path]:
     for index, manifest in enumerate(plan_manifests(plan)):
         path = folder / manifest_file_name(index, manifest)
         header = SECRET_HEADER if manifest.get("kind") == "Secret" else ""
-        path.write_text(header + yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True))
+        text = yaml.dump(manifest, Dumper=FastDumper, sort_keys=False, allow_unicode=True)
+        path.write_text(header + text)
         written.append(path)
     return written
 
@@ -123,6 +125,6 @@ def write_statuspage_config(org: OrgConfig, plan: Plan, out: Path) -> list[Path]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         "# The status page's config, rendered from the org config by `irctl render`.\n"
-        + yaml.safe_dump(statuspage_config(org), sort_keys=False, allow_unicode=True)
+        + yaml.dump(statuspage_config(org), Dumper=FastDumper, sort_keys=False, allow_unicode=True)
     )
     return [path]

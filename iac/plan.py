@@ -8,8 +8,11 @@ engine would receive them. Secret values never leave this module in clear text.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import runpy
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,9 @@ from typing import Any
 import pulumi
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as pulumi_resource
 from pulumi.runtime import rpc
+from pulumi.runtime.proto import source_pb2
 
 from iac.redaction import redact
 from orgconfig.settings import SECRET_KEYS
@@ -166,5 +171,35 @@ def record_program(
     def program() -> None:
         runpy.run_path(str(ROOT / "__main__.py"), run_name="__pulumi_program__")
 
-    program()
+    with _without_source_positions(), paused_gc():
+        program()
     return Plan(mocks.resources, mocks.outputs)
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection inside: a render builds hundreds of thousands of Outputs,
+    futures and dicts that all stay alive until it ends, and the collector rescanning them
+    was more than half the CPU time of a 1,000-service render (26 s -> 12 s). One collection
+    afterwards frees whatever cycles there were; the peak grows by about a tenth."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+            gc.collect()
+
+
+@contextlib.contextmanager
+def _without_source_positions() -> Iterator[None]:
+    """The SDK walks the Python stack on every registration to tell the engine where in the
+    program a resource was declared (pulumi 3.272, `runtime.resource._get_stack_trace`): a
+    fifth of a large render's time, for positions no mock engine reads."""
+    original = pulumi_resource._get_stack_trace
+    pulumi_resource._get_stack_trace = lambda: source_pb2.StackTrace()
+    try:
+        yield
+    finally:
+        pulumi_resource._get_stack_trace = original

@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pagerduty
 import typer
@@ -30,11 +30,13 @@ from alerts.promtool import rule_tests, untested
 from alerts.routing import receiver_table
 from alerts.rules import rule_file
 from alerts.templates import TEMPLATE
-from iac.plan import Plan
 from iac.redaction import REDACTED, unwrap
 from irctl.common import ConfigOption, StackOption, console, err, fail, load_org
 from irctl.page_ack import URGENCY_SEVERITY, wait_for_acknowledgement
 from orgconfig.model import OrgConfig
+
+if TYPE_CHECKING:  # importing pulumi costs every irctl command a third of a second
+    from iac.plan import Plan
 
 # Stand-in for the secret heartbeat URL in rendered files: valid, and obviously not real.
 HEARTBEAT_PLACEHOLDER = "https://heartbeat.invalid/placeholder-heartbeatUrl"

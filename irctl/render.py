@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from iac.plan import Plan, record_program
+from iac.plan import Plan, paused_gc, record_program
 from irctl.stacks import stack_settings
 from orgconfig.model import OrgConfig
 
@@ -41,6 +41,7 @@ def render(org: OrgConfig, stack: str, config_file: Path, out: Path) -> Rendered
     out.mkdir(parents=True, exist_ok=True)
     plan = record_program(stack, config_file.resolve(), stack_settings(stack))
     result = Rendered(out, plan)
-    for write in writers():
-        result.files.extend(write(org, plan, out))
+    with paused_gc():
+        for write in writers():
+            result.files.extend(write(org, plan, out))
     return result

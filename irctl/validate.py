@@ -301,7 +301,7 @@ def validate(
     report.step("synthetic checks", synthetic_check_problems(org), "(every paged service)")
 
     from deploy.settings import DeploySettingsError
-    from iac.plan import record_program
+    from iac.plan import paused_gc, record_program
     from irctl.render import writers
 
     out.mkdir(parents=True, exist_ok=True)
@@ -310,7 +310,8 @@ def validate(
     except DeploySettingsError as exc:
         report.step("render", [str(exc)])
         return report.problems
-    files = [file for write in writers() for file in write(org, plan, out)]
+    with paused_gc():  # issue 11: see iac.plan.paused_gc
+        files = [file for write in writers() for file in write(org, plan, out)]
     report.step("render", [], f"({len(plan.resources)} resources, {len(files)} files)")
 
     prometheus_problems, detail = check_prometheus(out, org)

@@ -28,12 +28,14 @@ Loc = tuple[str | int, ...]
 # libyaml's C implementation when it is installed (it is, with the PyYAML wheels): about ten
 # times faster than the pure-Python parser on a 1,000-service org.
 FastLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# The same for writing: PyYAML's pure-Python emitter was most of a 1,000-service render.
+FastDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 # Limits. The largest real org configs we know of are a few hundred kB; PagerDuty's longest
 # documented text fields are 10,000 characters (OpenAPI `StatusPagePostmortem.message`).
 MAX_FILE_CHARS = 4 * 1024 * 1024
-MAX_ALIASES = 200
-MAX_ALIAS_EXPANSION = 20_000  # nodes the aliases may add, in total, once expanded
+MAX_ALIASES = 1000  # e.g. `<<: *service-defaults` on each of 1,000 services
+MAX_ALIAS_EXPANSION = 50_000  # nodes the aliases may add, in total, once expanded
 MAX_DEPTH = 50
 MAX_SCALAR_CHARS = 10_000
 MAX_INTEGER = 2**53  # exact in JSON and Pulumi's float wire format

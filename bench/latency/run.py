@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench import sections  # noqa: E402
 from orgconfig.load import load_config  # noqa: E402
 from orgconfig.model import OrgConfig  # noqa: E402
 from sandbox.observe import LoopObserver  # noqa: E402
@@ -255,14 +256,7 @@ def markdown(profiles: list[Profile], scenarios: list[Scenario], rounds: int, co
 
 def write_section(path: Path, section: str) -> None:
     """Replace (or append) only this benchmark's section; other sections stay as they are."""
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    start = text.find(HEADING + "\n")
-    if start == -1:
-        text = text.rstrip("\n") + "\n\n" + section
-    else:
-        end = text.find("\n## ", start + len(HEADING))
-        text = text[:start] + section + (text[end + 1 :] if end != -1 else "")
-    path.write_text(text.rstrip("\n") + "\n")
+    sections.write_section(path, HEADING, section)
 
 
 def main(argv: list[str] | None = None) -> int:
