@@ -19,6 +19,13 @@ here: routing keys, each channel's Slack URL and the status page token are files
 `/etc/alertmanager/config/` (prometheus-operator mounts the other keys of the
 `alertmanager-<name>` Secret there). Alertmanager 0.25 has no `url_file` for webhooks, so
 the heartbeat URL is inline and the whole file must be treated as a secret.
+
+Delivery: the whole config goes into Secret `alertmanager-<alertmanagerName>` in
+`alertmanagerNamespace` (kube-prometheus: `monitoring`/`main`), the only place the operator
+reads it. `AlertmanagerConfig` objects are not rendered: the operator would prefix their
+routes with `namespace="<their namespace>"` (matcher strategy `OnNamespace`), which alerts
+about services elsewhere do not carry, and inhibit rules, templates and the root route
+cannot be expressed there.
 """
 
 from __future__ import annotations

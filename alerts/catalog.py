@@ -2,8 +2,8 @@
 
 A record says which signal of a service it reads, where its series come from (`source`),
 its levels (severity, threshold, `for`, a static summary), the comparison, the value
-expression template, how the value is shown, what its promtool test series look like
-(`alerts.promtool.INPUTS`, keyed by the same name) and its runbook text. Rules
+expression template, how the value is shown, the generator of its promtool test series
+(`series`, from `alerts.series`) and its runbook text. Rules
 (`alerts.rules`), promtool tests (`alerts.promtool`), the runbook pages, the catalog table
 and the metric contract (`alerts.docs`) are all generated from these records in one loop
 each, as the monitoring mixins do with their alert records.
@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
+from alerts import series
+from alerts.series import LATENCY_QUANTILE, Input, number
 from orgconfig.alerting import (
     AlertingSettings,
     Signal,
@@ -47,7 +49,6 @@ Shape = Literal["gauge", "ratio", "rate", "down", "none"]
 
 WATCHDOG_SERVICE = "prometheus"
 SIGNAL_MISSING = "SignalMissing"
-LATENCY_QUANTILE = 0.99
 FIVE_XX = 'code=~"5.."'
 CONTAINERS = 'container!=""'  # cAdvisor also reports the pod's cgroup with container=""
 # SRE Workbook, multiwindow multi-burn-rate alerts for a 30-day SLO.
@@ -64,11 +65,6 @@ _REGEX = re.compile(r'^\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*=~\s*"([^"\\]*)"\s*$')
 def fill(template: str, **values: str) -> str:
     """`{key}` replaced for the given keys only; Go template braces stay as they are."""
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), template)
-
-
-def number(value: float) -> str:
-    """A float as PromQL and YAML read it, without binary noise (0.1, not 0.1000000001)."""
-    return f"{round(value, 10):.10g}"
 
 
 def percent(value: float) -> str:
@@ -120,6 +116,7 @@ class AlertSpec:
     value_format: ValueFormat
     shape: Shape
     metrics: tuple[str, ...]  # series it reads (the metric contract), the guarded one first
+    series: Input  # promtool test series that make `value` read a given number
     runbook: Runbook
 
     def pages(self) -> bool:
@@ -199,6 +196,7 @@ REGISTRY: tuple[AlertSpec, ...] = (
         value_format="raw",
         shape="down",
         metrics=("probe_success",),
+        series=series.probes,
         runbook=Runbook(
             'every synthetic probe of the service fails (`max(probe_success{service="<id>"}) '
             "< 1`) for `down_for`. The probes come from the status page's checks or a "
@@ -247,6 +245,7 @@ REGISTRY: tuple[AlertSpec, ...] = (
         value_format="percent",
         shape="ratio",
         metrics=("http_requests_total",),
+        series=series.requests,
         runbook=Runbook(
             "the 5xx share of `http_requests_total` over `rate_window` stays above "
             "`error_rate_critical` (page) or `error_rate_warning` (Slack) for "
@@ -291,6 +290,7 @@ REGISTRY: tuple[AlertSpec, ...] = (
         value_format="duration",
         shape="ratio",
         metrics=("http_request_duration_seconds_bucket",),
+        series=series.latency,
         runbook=Runbook(
             "the 99th percentile of `http_request_duration_seconds` over `rate_window` stays "
             "above `latency_critical` (page) or `latency_warning` (Slack) for `latency_for`.",
@@ -326,6 +326,7 @@ REGISTRY: tuple[AlertSpec, ...] = (
         value_format="number",
         shape="rate",
         metrics=("database_connection_failures_total",),
+        series=series.per_minute("database_connection_failures_total"),
         runbook=Runbook(
             "`database_connection_failures_total` grows faster than "
             "`database_connection_failures_per_minute` on average over `rate_window`, for "
@@ -364,6 +365,7 @@ REGISTRY: tuple[AlertSpec, ...] = (
         value_format="percent",
         shape="ratio",
         metrics=("payment_attempts_total", "payment_failures_total"),
+        series=series.payments,
         runbook=Runbook(
             "failed payments (`payment_failures_total`) are more than `payment_failure_ratio` "
             "of attempted payments (`payment_attempts_total`) over `rate_window`, for "
@@ -400,6 +402,7 @@ REGISTRY: tuple[AlertSpec, ...] = (
         value_format="percent",
         shape="rate",  # a rate over a constant limit ramps up like a rate
         metrics=("container_cpu_usage_seconds_total", "kube_pod_container_resource_limits"),
+        series=series.cpu,
         runbook=Runbook(
             "the service's containers (cAdvisor `container_cpu_usage_seconds_total`) use more "
             "than `cpu_warning` of their CPU limits (kube-state-metrics "
@@ -435,6 +438,7 @@ REGISTRY: tuple[AlertSpec, ...] = (
         value_format="percent",
         shape="gauge",
         metrics=("container_memory_working_set_bytes", "kube_pod_container_resource_limits"),
+        series=series.memory,
         runbook=Runbook(
             "the working set of the service's containers (`container_memory_working_set_bytes`, "
             "what the OOM killer looks at) is above `memory_warning` of their memory limits for "
@@ -468,6 +472,7 @@ REGISTRY: tuple[AlertSpec, ...] = (
         value_format="percent",
         shape="gauge",
         metrics=("kubelet_volume_stats_available_bytes", "kubelet_volume_stats_capacity_bytes"),
+        series=series.disk,
         runbook=Runbook(
             "the fullest PersistentVolumeClaim of the service (kubelet "
             "`kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes`) has "
@@ -508,6 +513,7 @@ REGISTRY: tuple[AlertSpec, ...] = (
         value_format="percent",
         shape="ratio",
         metrics=("http_requests_total",),
+        series=series.requests,
         runbook=Runbook(
             "the error ratio burns the 30-day error budget of `availability_target` too fast in "
             "a long and a short window at once (SRE Workbook multiwindow, multi-burn-rate): "

@@ -29,7 +29,7 @@ from typing import Any
 
 from alerts.catalog import (
     BURN_WINDOWS,
-    LATENCY_QUANTILE,
+    REGISTRY,
     SIGNAL_MISSING,
     WATCHDOG_SERVICE,
     Level,
@@ -39,21 +39,16 @@ from alerts.catalog import (
     service_alerts,
 )
 from alerts.rules import WATCHDOG_DESCRIPTION, WATCHDOG_SEVERITY, WATCHDOG_SUMMARY
+from alerts.series import MINUTE, REQUESTS_PER_STEP, Input, counter
+from alerts.series import series as one_series
 from orgconfig.model import OrgConfig, Service
 from orgconfig.units import format_duration
 
-MINUTE = timedelta(minutes=1)
 # promtool evaluates every rule at every step up to a test's last eval_time. The burst test
 # spans 6h10m: 370 steps at 1m take a few seconds, 1480 at 15s about 18 s, 4440 at 5s a
 # minute, and at 1s its 3d windows exceed promtool's query sample limit. Beyond this many
 # steps the burst test is left out (the threshold tests of ErrorBudgetBurn still run).
 BURST_MAX_STEPS = 1500
-REQUESTS_PER_STEP = 1_000_000  # large, so error shares of 0.01 % are whole requests
-BYTES = 1_000_000
-
-Series = list[dict[str, str]]
-# Labels, the signal's value, samples after the first, the step between samples.
-Input = Callable[[dict[str, str], float, int, timedelta], Series]
 
 
 # --------------------------------------------------------------------------- Go humanize
@@ -132,112 +127,8 @@ def render_description(alert: ServiceAlert, value: float) -> str:
 
 # --------------------------------------------------------------------------- inputs
 
-
-def _series(name: str, labels: dict[str, str], values: str) -> dict[str, str]:
-    text = ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    return {"series": f"{name}{{{text}}}", "values": values}
-
-
-def _gauge(value: float, samples: int) -> str:
-    return f"{number(value)}+0x{samples}"
-
-
-def _counter(per_sample: float, samples: int) -> str:
-    return f"0+{number(per_sample)}x{samples}"
-
-
-def _requests(labels: dict[str, str], share: float, samples: int, step: timedelta) -> Series:
-    errors = round(share * REQUESTS_PER_STEP, 6)
-    return [
-        _series("http_requests_total", {**labels, "code": "500"}, _counter(errors, samples)),
-        _series(
-            "http_requests_total",
-            {**labels, "code": "200"},
-            _counter(REQUESTS_PER_STEP - errors, samples),
-        ),
-    ]
-
-
-def _latency(labels: dict[str, str], seconds: float, samples: int, step: timedelta) -> Series:
-    # All requests in one bucket (lo, hi]: the quantile interpolates to lo + q * (hi - lo),
-    # which is `seconds` when lo = seconds - q * width.
-    width = min(1.0, seconds / 2)
-    low = round(seconds - LATENCY_QUANTILE * width, 10)
-    high = round(low + width, 10)
-    name = "http_request_duration_seconds_bucket"
-    return [
-        _series(name, {**labels, "le": number(low)}, _counter(0, samples)),
-        _series(name, {**labels, "le": number(high)}, _counter(600, samples)),
-        _series(name, {**labels, "le": "+Inf"}, _counter(600, samples)),
-    ]
-
-
-CPU_LIMIT_CORES = 2
-
-
-def _container(labels: dict[str, str]) -> dict[str, str]:
-    return {**labels, "container": "app"}
-
-
-def _limit(labels: dict[str, str], resource: str, unit: str, value: float, samples: int) -> Series:
-    limits = {**_container(labels), "resource": resource, "unit": unit}
-    return [_series("kube_pod_container_resource_limits", limits, _gauge(value, samples))]
-
-
-def _cpu(labels: dict[str, str], busy: float, samples: int, step: timedelta) -> Series:
-    # Busy share of a 2-core limit: the counter grows busy * 2 CPU-seconds each second.
-    per_sample = busy * CPU_LIMIT_CORES * step.total_seconds()
-    return [
-        _series(
-            "container_cpu_usage_seconds_total", _container(labels), _counter(per_sample, samples)
-        ),
-        *_limit(labels, "cpu", "core", CPU_LIMIT_CORES, samples),
-    ]
-
-
-def _memory(labels: dict[str, str], used: float, samples: int, step: timedelta) -> Series:
-    return [
-        _series(
-            "container_memory_working_set_bytes", _container(labels), _gauge(used * BYTES, samples)
-        ),
-        *_limit(labels, "memory", "byte", BYTES, samples),
-    ]
-
-
-def _disk(labels: dict[str, str], free: float, samples: int, step: timedelta) -> Series:
-    return [
-        _series("kubelet_volume_stats_available_bytes", labels, _gauge(free * BYTES, samples)),
-        _series("kubelet_volume_stats_capacity_bytes", labels, _gauge(BYTES, samples)),
-    ]
-
-
-def _payments(labels: dict[str, str], share: float, samples: int, step: timedelta) -> Series:
-    failed = round(share * REQUESTS_PER_STEP, 6)
-    return [
-        _series("payment_failures_total", labels, _counter(failed, samples)),
-        _series("payment_attempts_total", labels, _counter(REQUESTS_PER_STEP, samples)),
-    ]
-
-
-def _failures(metric: str) -> Input:
-    def build(labels: dict[str, str], per_minute: float, samples: int, step: timedelta) -> Series:
-        # The rule reads a per-second rate times 60: a sample adds a step's share of a minute.
-        return [_series(metric, labels, _counter(per_minute * (step / MINUTE), samples))]
-
-    return build
-
-
-INPUTS: dict[str, Input] = {
-    "ServiceDown": lambda labels, v, n, _: [_series("probe_success", labels, _gauge(v, n))],
-    "HighErrorRate": _requests,
-    "ErrorBudgetBurn": _requests,
-    "HighLatency": _latency,
-    "HighCPUUsage": _cpu,
-    "HighMemoryUsage": _memory,
-    "DiskSpaceLow": _disk,
-    "DatabaseConnectionFailures": _failures("database_connection_failures_total"),
-    "PaymentProcessingFailures": _payments,
-}
+# Each alert record names its series generator (alerts.series).
+INPUTS: dict[str, Input] = {spec.name: spec.series for spec in REGISTRY}
 
 
 # --------------------------------------------------------------------------- expectations
@@ -380,11 +271,11 @@ def signal_missing_tests(
     silent_at = hold + guards[0].window + 2 * step
     samples = int(silent_at / step) + 1
     names = {(g.service, g.extra_labels["signal"]) for g in guards}
-    series: dict[str, dict[str, str]] = {}
+    present: dict[str, dict[str, str]] = {}
     for alert in watched:
         if (alert.service, alert.alert) in names and alert.shape != "none":
             for item in INPUTS[alert.alert](alert.labels, _quiet_value(alert), samples, step):
-                series.setdefault(item["series"], item)
+                present.setdefault(item["series"], item)
     return [
         {
             "name": f"{SIGNAL_MISSING} without any series",
@@ -402,7 +293,7 @@ def signal_missing_tests(
         {
             "name": f"{SIGNAL_MISSING} stays silent while every signal has data",
             "interval": format_duration(step),
-            "input_series": list(series.values()),
+            "input_series": list(present.values()),
             "alert_rule_test": [
                 {"eval_time": _at(silent_at, step), "alertname": SIGNAL_MISSING, "exp_alerts": []}
             ],
@@ -482,17 +373,17 @@ def burst_test(
     if end > BURST_MAX_STEPS:
         return None
     labels = alert.labels
-    series = [
-        _series(
+    inputs = [
+        one_series(
             "http_requests_total",
             {**labels, "code": "500"},
             f"0x{pre} {number(errors)}+{number(errors)}x{long - 1} "
             f"{number(errors * long)}+0x{end - pre - long}",
         ),
-        _series(
+        one_series(
             "http_requests_total",
             {**labels, "code": "200"},
-            _counter(REQUESTS_PER_STEP - errors, pre + long)
+            counter(REQUESTS_PER_STEP - errors, pre + long)
             + f" {number((REQUESTS_PER_STEP - errors) * (pre + long) + REQUESTS_PER_STEP)}"
             f"+{REQUESTS_PER_STEP}x{end - pre - long - 1}",
         ),
@@ -507,7 +398,7 @@ def burst_test(
         "name": f"ErrorBudgetBurn {alert.service}: {number(fast)}x over {long_text} and "
         f"{short_text} pages alone, and stops with the {short_text} window",
         "interval": format_duration(step),
-        "input_series": series,
+        "input_series": inputs,
         "promql_expr_test": [
             {"expr": expr, "eval_time": _at((pre + long // 2) * step, step), "exp_samples": []},
             {"expr": expr, "eval_time": _at((pre + long) * step, step), "exp_samples": page},
@@ -707,3 +598,36 @@ def run_shards(promtool: str, shards: list[Shard], workers: int | None = None) -
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
         results = list(pool.map(lambda shard: run_shard(promtool, shard), shards))
     return [problem for problem in results if problem]
+
+
+def check_rules(promtool: str, rules: Path) -> str | None:
+    """`promtool check rules`, with a time limit that grows with the file."""
+    limit = BASE_SECONDS + rules.stat().st_size / 100_000  # about a second per 100 kB
+    try:
+        result = subprocess.run(
+            [promtool, "check", "rules", str(rules)], capture_output=True, text=True, timeout=limit
+        )
+    except subprocess.TimeoutExpired:
+        return f"promtool check rules {rules.name} did not finish within {limit:.0f} s"
+    if result.returncode:
+        return f"promtool check rules {rules.name} failed:\n{result.stdout}{result.stderr}"
+    return None
+
+
+def check_and_test(
+    promtool: str, rules: Path, org: OrgConfig, folder: Path
+) -> tuple[list[str], int]:
+    """`promtool check rules` of the whole rendered file and the unit-test shards, all at
+    once (one promtool per core): every problem, and how many shards ran."""
+    import yaml
+
+    try:
+        groups = yaml.load(rules.read_text(), Loader=yaml.CSafeLoader)["groups"]
+    except (yaml.YAMLError, KeyError, TypeError):
+        return [check_rules(promtool, rules) or f"{rules.name} has no rule groups"], 0
+    folder.mkdir(parents=True, exist_ok=True)
+    shards = write_shards(org, groups, folder)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        checked = pool.submit(check_rules, promtool, rules)
+        tested = list(pool.map(lambda shard: run_shard(promtool, shard), shards))
+    return [p for p in (checked.result(), *tested) if p], len(shards)

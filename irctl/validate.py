@@ -179,9 +179,9 @@ def _run(command: list[str], cwd: Path | None = None, timeout: float = 120) -> t
 
 
 def check_prometheus(out: Path, org: OrgConfig) -> tuple[list[str], str]:
-    """promtool check rules on the rendered file, then the unit tests in parallel shards of
-    a few services each, every shard with a time limit that scales with its work."""
-    from alerts.promtool import run_shards, write_shards
+    """promtool check rules on the rendered file and its unit tests in parallel shards, every
+    run with a time limit that scales with its work (alerts.promtool.check_and_test)."""
+    from alerts.promtool import check_and_test
 
     rules = out / "prometheus" / "rules.yaml"
     if not rules.exists():
@@ -189,19 +189,8 @@ def check_prometheus(out: Path, org: OrgConfig) -> tuple[list[str], str]:
     promtool = shutil.which("promtool")
     if promtool is None:
         return ["promtool is not installed (Debian package `prometheus`)"], ""
-    limit = 60 + rules.stat().st_size / 100_000  # about a second per 100 kB of rules
-    try:
-        code, output = _run([promtool, "check", "rules", str(rules)], timeout=limit)
-    except subprocess.TimeoutExpired:
-        return [f"promtool check rules {rules.name} did not finish within {limit:.0f} s"], ""
-    if code:
-        return [f"promtool check rules {rules.name} failed:\n{output}"], ""
-    groups = yaml.load(rules.read_text(), Loader=yaml.CSafeLoader)["groups"]
-    shards_dir = out / "prometheus" / "shards"
-    shards_dir.mkdir(exist_ok=True)
-    shards = write_shards(org, groups, shards_dir)
-    problems = run_shards(promtool, shards)
-    return problems, f"(rules.yaml, {len(shards)} test shard(s) in parallel)"
+    problems, shards = check_and_test(promtool, rules, org, out / "prometheus" / "shards")
+    return problems, f"(rules.yaml, {shards} test shard(s) in parallel)"
 
 
 def check_alertmanager(out: Path) -> tuple[list[str], str]:

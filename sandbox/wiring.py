@@ -272,15 +272,20 @@ def alertmanager_secrets(
 ) -> dict[str, str]:
     """File name -> content for every `*_file` and template the generated config reads."""
     from alerts.alertmanager import (
-        SLACK_KEY,
         STATUSPAGE_TOKEN_KEY,
         TEMPLATE_KEY,
+        channel_key,
         routing_key_name,
     )
     from alerts.templates import TEMPLATE
 
     files = {routing_key_name(sid): key for sid, key in keys.items()}
-    files[SLACK_KEY] = f"{addresses.slack}/services/T0SANDBOX/B0SANDBOX/sandbox"
+    # One incoming-webhook URL per channel, each reaching the local Slack.
+    slack = org.alerting.slack
+    for channel in slack.channels():
+        files[channel_key(channel, slack.channel)] = (
+            f"{addresses.slack}/services/T0SANDBOX/B0SANDBOX/sandbox"
+        )
     files[TEMPLATE_KEY] = TEMPLATE
     if statuspage_token is not None:
         files[STATUSPAGE_TOKEN_KEY] = statuspage_token

@@ -317,6 +317,10 @@ def test_one_service_outage_is_one_pagerduty_incident(
     assert len({t["dedup_key"] for t in triggers}) == 1
     web = [i for i in pagerduty.fake.incidents.values() if i.service_id == "web"]
     assert len(web) == 1
+    # The page says everything that fires in it.
+    summary = triggers[-1]["body"]["payload"]["summary"]
+    assert summary.startswith("[FIRING:3] ") and summary.endswith(" (critical) in web")
+    assert all(name in summary for name in ("HighErrorRate", "HighLatency", "ErrorBudgetBurn"))
 
 
 def test_service_down_inhibits_its_services_symptoms_but_not_other_services(

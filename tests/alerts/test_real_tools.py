@@ -146,11 +146,14 @@ def test_validate_tests_one_service_per_rule_shape_in_parallel_parts(
 ) -> None:
     promtool = tool("promtool")
     groups = yaml.safe_load((dev_rendered.out / "prometheus/rules.yaml").read_text())["groups"]
-    # web differs from api only in id and name: api's tests prove its rules. page-test has no
-    # ServiceDown in dev (no synthetic check), so it is a shape of its own.
+    # web differs from api only in id and name: api's tests prove its rules (page-test has
+    # no probe, so no ServiceDown: a shape of its own).
     assert [s.id for s in representatives(dev_org, groups)] == [
-        "api", "database", "payments", "page-test"
-    ]  # fmt: skip
+        "api",
+        "database",
+        "payments",
+        "page-test",
+    ]
     shards = write_shards(dev_org, groups, tmp_path, parts=2)
     assert len(shards) == 2 and all(s.time_limit > 60 for s in shards)
     names = [t["name"] for s in shards for t in yaml.safe_load(s.tests.read_text())["tests"]]
@@ -168,3 +171,15 @@ def test_a_promtool_shard_over_its_time_limit_is_a_clear_problem(tmp_path: Path)
         "promtool test rules shard-3.test.yaml did not finish within 0 s (its time limit for "
         "1,234 series x steps); the machine may be overloaded: run `irctl validate` again"
     ]
+
+
+def test_check_and_test_reports_a_broken_rule_file_as_a_problem(
+    org: OrgConfig, tmp_path: Path
+) -> None:
+    from alerts.promtool import check_and_test
+
+    promtool = tool("promtool")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("groups:\n- name: x\n  rules:\n  - alert: Broken\n    expr: sum(rate(\n")
+    problems, _ = check_and_test(promtool, rules, org, tmp_path / "shards")
+    assert any(p.startswith("promtool check rules rules.yaml failed:") for p in problems)

@@ -47,7 +47,7 @@ def test_without_an_id_the_root_keeps_todays_name(plan: Plan) -> None:
 
 def test_every_integration_keeps_its_key_secret_in_state(plan: Plan) -> None:
     integrations = plan.of_type(f"{PD}serviceIntegration:ServiceIntegration")
-    assert len(integrations) == 6  # five services and the catch-all
+    assert len(integrations) == 6  # api, web, database, payments, page-test, catch-all
     assert all(r.options["additionalSecretOutputs"] == ["integrationKey"] for r in integrations)
 
 
