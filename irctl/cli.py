@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -48,7 +49,8 @@ def render(
     stack: StackOption = "prod",
     config: ConfigOption = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Output folder (default: out/<stack>).")
+        Path | None,
+        typer.Option("--out", "-o", help="Output folder (default: out/STACK in the current one)."),
     ] = None,
 ) -> None:
     """Run the Pulumi program offline under a recording mock engine and write plan.json and
@@ -57,10 +59,16 @@ def render(
 
     org, path = load_org(stack, config)
     console.print(f"rendering stack [bold]{stack}[/] from {path} ...")
+    # A one-shot command whose heap is all live until the end: no garbage collection, and
+    # no interpreter teardown freeing it object by object (2-3 s of a 1,000-service render).
+    gc.disable()
     result = do_render(org, stack, path, out or Path("out") / stack)
     console.print(f"{len(result.plan.resources)} resources planned; wrote:")
     for file in result.files:
         console.print(f"  {file}")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 @config_app.command("check")

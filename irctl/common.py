@@ -8,7 +8,13 @@ from typing import Annotated, NoReturn
 import typer
 from rich.console import Console
 
-from irctl.stacks import StackError, config_file_for, find_project_root, page_test_service_for
+from irctl.stacks import (
+    StackError,
+    check_stack_settings,
+    config_file_for,
+    find_project_root,
+    page_test_service_for,
+)
 from orgconfig.load import ConfigError, load_config
 from orgconfig.model import OrgConfig
 
@@ -46,6 +52,7 @@ def load_org(stack: str, config: Path | None) -> tuple[OrgConfig, Path]:
     """The typed config for a stack; bad config ends the command with every problem listed."""
     try:
         path = config_file_for(stack, config)
+        check_stack_settings(stack)
         return load_config(path, page_test_service=page_test_service_for(stack)), path
     except StackError as exc:
         fail(str(exc), 2)

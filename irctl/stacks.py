@@ -79,6 +79,35 @@ def stack_settings(stack: str, root: Path | None = None) -> dict[str, str]:
     return settings
 
 
+def check_stack_settings(stack: str, root: Path | None = None) -> None:
+    """Refuse a stack file whose `incident-response:*` settings the program would trip over
+    (a typo'd key is silently ignored by Pulumi; a bad number fails deep in the render)."""
+    from orgconfig.settings import (
+        NAMESPACE,
+        SECRETS,
+        SETTINGS,
+        DeploySettings,
+        DeploySettingsError,
+    )
+
+    values = stack_settings(stack, root)
+    known = {s.key for s in SETTINGS} | {s.key for s in SECRETS} | {"configFile"}
+    where = f"{(root or find_project_root() or Path.cwd()) / f'Pulumi.{stack}.yaml'}"
+    problems = [
+        f"{where}: unknown setting {key!r}; known settings: {', '.join(sorted(known))}"
+        for key in values
+        if key.removeprefix(f"{NAMESPACE}:") not in known
+    ]
+    try:
+        DeploySettings.from_values(
+            stack, {k.removeprefix(f"{NAMESPACE}:"): v for k, v in values.items()}
+        )
+    except DeploySettingsError as exc:
+        problems.append(f"{where}: {exc}")
+    if problems:
+        raise StackError("\n".join(problems))
+
+
 def page_test_service_for(stack: str, root: Path | None = None) -> str:
     """The service the stack's daily page test pages (`incident-response:pageTestService`)."""
     from deploy.settings import DeploySettings

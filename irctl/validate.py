@@ -23,6 +23,7 @@ from irctl.common import ConfigOption, StackOption, console, err, fail
 from irctl.hygiene import object_size_problems, secret_settings_problems
 from irctl.stacks import (
     StackError,
+    check_stack_settings,
     config_file_for,
     find_project_root,
     page_test_service_for,
@@ -268,6 +269,7 @@ def validate(
     console.print(f"validating stack [bold]{stack}[/] ...")
     try:
         path = config_file_for(stack, config)
+        check_stack_settings(stack)  # issue 11
         org: OrgConfig = load_config(path, page_test_service=page_test_service_for(stack))
     except StackError as exc:
         report.step("config", [str(exc)])

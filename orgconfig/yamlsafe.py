@@ -122,6 +122,12 @@ def _scalar_problem(node: yaml.ScalarNode) -> str | None:
             FastLoader("").construct_yaml_timestamp(node)
         except (ValueError, OverflowError) as exc:
             return f"{value!r} is not a real date or time ({exc}); write it as YYYY-MM-DD"
+    if node.tag not in (_STR, _TIMESTAMP, _MERGE):
+        # Explicit tags (`!!int ''`, `!!binary x`) reach constructors that fail on odd input.
+        try:
+            FastLoader("").construct_object(node)
+        except Exception:  # any constructor failure is a bad value here
+            return f"{value!r} is not a valid {node.tag.rsplit(':', 1)[-1]} value"
     return None
 
 
@@ -184,6 +190,9 @@ def _key_name(
     line = key.start_mark.line + 1
     if not isinstance(key, yaml.ScalarNode):
         return "?"
+    if problem := _scalar_problem(key):
+        scan.problems.append(((*loc, "?"), line, f"a key: {problem}"))
+        key.tag, key.value = _STR, REFUSED
     name = str(key.value)
     if len(name) > 100:
         scan.problems.append((loc, line, f"a key of {len(name):,} characters; keys are short"))

@@ -161,6 +161,15 @@ def test_impossible_date_names_its_line() -> None:
     assert "'2026-13-05' is not a real date" in problem
 
 
+def test_explicit_tags_with_bad_values_name_their_line() -> None:
+    text = BASE.replace("repeat: 2", "repeat: !!int ''").replace(
+        "  name: Modulo\n", "  name: Modulo\n  !!int 'x': 1\n", 1
+    )
+    problems = refused(text)
+    assert any("escalation_policies[0].repeat: '' is not a valid int value" in p for p in problems)
+    assert any("org.?: a key: 'x' is not a valid int value" in p for p in problems)
+
+
 # -------------------------------------------------------------------- sizes
 
 
@@ -288,7 +297,8 @@ def test_mutated_values_load_or_are_refused(mutations: list[tuple[tuple[Any, ...
     assert_clean_outcome(yaml.safe_dump(data, sort_keys=False))
 
 
-TEXT_EDITS = ["", ":", "\n", "&a ", "*a", "- ", "  ", "{", "[", "'", "\t", "!!int "]
+TEXT_EDITS = ["", ":", "\n", "&a ", "*a", "- ", "  ", "{", "[", "'", "\t", "!!int ", "<<: *a\n"]
+TEXT_EDITS += ["? ", "!!binary ", "%YAML 1.1\n", "---\n", "~", ".nan", "0x", "1e999"]
 
 
 @settings(max_examples=60, deadline=None)

@@ -78,3 +78,18 @@ def test_a_plain_text_secret_in_the_stack_file_fails_validate(checkout: Path) ->
     assert f"secret settings: {stack_file}:4: incident-response:slackWebhookUrl" in problems
     assert "pulumi config set --secret incident-response:slackWebhookUrl <value>" in problems
     assert "hooks.slack.com" not in result.stdout + result.stderr
+
+
+def test_bad_stack_settings_exit_2_naming_the_stack_file(checkout: Path) -> None:
+    stack_file = checkout / "Pulumi.prod.yaml"
+    stack_file.write_text(
+        "config:\n  incident-response:configFile: config/prod.yaml\n"
+        '  incident-response:statuspageReplicas: "abc"\n'
+        '  incident-response:statuspageReplica: "2"\n'
+    )
+    result = irctl(checkout, "render", "--stack", "prod", "--out", str(checkout / "out"))
+    assert result.returncode == 2, result.stderr
+    text = " ".join(result.stderr.split())
+    assert f"{stack_file}: unknown setting 'incident-response:statuspageReplica'" in text
+    assert f"{stack_file}: statuspageReplicas 'abc' is not a whole number" in text
+    assert "internal error" not in text
