@@ -18,6 +18,9 @@ COPY requirements.lock pyproject.toml ./
 RUN pip install -r requirements.lock
 # The org config travels with the image: `irctl page-test --stack prod` reads config/prod.yaml.
 COPY __main__.py Pulumi.yaml Pulumi.prod.yaml ./
+# The original runbook's `kubectl exec -it deploy/incident-manager -n incident-response --
+# python test_paging.py`: a thin entry to `irctl page-test`, run from WORKDIR /app.
+COPY test_paging.py ./
 COPY orgconfig orgconfig
 COPY oncall oncall
 COPY alerts alerts
@@ -27,6 +30,7 @@ COPY learning learning
 COPY sandbox sandbox
 COPY statuspage statuspage
 COPY policy policy
+COPY iac iac
 COPY irctl irctl
 COPY config config
 COPY docs docs

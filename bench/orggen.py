@@ -126,16 +126,18 @@ def _service(number: int, team_index: int) -> dict[str, Any]:
 
 
 def _component(number: int) -> dict[str, Any]:
+    # Every service pages, so every component has a synthetic check at least every 15 s
+    # (irctl validate's synthetic checks step).
     component: dict[str, Any] = {"id": f"svc{number}", "name": f"Service {number}"}
-    if number % 2 == 0:
-        component["checks"] = [
-            {
-                "id": f"svc{number}-health",
-                "type": "http",
-                "url": f"https://svc{number}.org.example.com/healthz",
-                "degraded_latency": "3s",
-            }
-        ]
+    component["checks"] = [
+        {
+            "id": f"svc{number}-health",
+            "type": "http",
+            "url": f"https://svc{number}.org.example.com/healthz",
+            "interval": "15s",
+            "degraded_latency": "3s",
+        }
+    ]
     return component
 
 

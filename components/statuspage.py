@@ -27,8 +27,10 @@ _KINDS: dict[str, Any] = {
     "Ingress": k8s.networking.v1.Ingress,
     "NetworkPolicy": k8s.networking.v1.NetworkPolicy,
     "PodDisruptionBudget": k8s.policy.v1.PodDisruptionBudget,
+    "Role": k8s.rbac.v1.Role,
+    "RoleBinding": k8s.rbac.v1.RoleBinding,
 }
-_FIELDS = {"stringData": "string_data"}
+_FIELDS = {"stringData": "string_data", "roleRef": "role_ref"}
 # Deleting these loses everything in them (the namespace) or stored data (a volume claim):
 # protected like the paging resources when the org's deployment.protect is on.
 PROTECTED_KINDS = frozenset({"Namespace", "PersistentVolumeClaim"})
@@ -50,7 +52,7 @@ def kubernetes_resource(
     }
     if kind in _KINDS:
         return _KINDS[kind](name, opts=opts, **fields)
-    # CRDs (ServiceMonitor): the provider has no typed class for them.
+    # CRDs (ServiceMonitor, Probe): the provider has no typed class for them.
     return k8s.apiextensions.CustomResource(
         name, api_version=manifest["apiVersion"], kind=kind, opts=opts, **fields
     )

@@ -7,12 +7,14 @@ passes placeholders. Everything else is decided in this module, so it is tested 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 
+from deploy.monitoring import probe_manifests, prometheus_rbac, service_monitor
 from deploy.settings import STATUSPAGE_SECRET_KEYS, DeploySettings, DeploySettingsError
 from deploy.statuspage_config import statuspage_config
 from orgconfig.model import OrgConfig
@@ -31,6 +33,13 @@ RECORDS_DIR = "/var/lib/irctl"
 RECORD_FILE = f"{RECORDS_DIR}/page-tests.jsonl"
 PAGERDUTY_KEYS_DIR = "/etc/pagerduty"  # pagerduty-secrets as files: api-key, routing-key...
 UID = 10001  # the images' non-root user
+# The scheduled test page: high urgency through the real first tier (a low-urgency incident
+# never escalates, so it would prove less than real criticals use), resolved once someone
+# acknowledges it or after 10 minutes, before the 15-minute tier would wake the backup.
+PAGE_TEST_RESOLVE_AFTER_SECONDS = 600
+PAGE_TEST_ARGS = ["--urgency", "high", "--resolve-after", str(PAGE_TEST_RESOLVE_AFTER_SECONDS)]
+# Sending, waiting for the incident (120 s), waiting for a person, resolving.
+PAGE_TEST_DEADLINE_SECONDS = PAGE_TEST_RESOLVE_AFTER_SECONDS + 300
 
 
 def selector_labels(name: str) -> dict[str, str]:
@@ -114,6 +123,302 @@ def _check_ports(config: dict[str, Any]) -> set[int]:
     return ports
 
 
+# Paths the Ingress publishes (the public pages, feeds, read API and subscriptions). Everything
+# else (`/metrics`, the write API `/api/v1/...`, `/healthz`) stays on the cluster-internal
+# Service behind the NetworkPolicy. `Prefix` matches whole path elements (`/api/v2` matches
+# `/api/v2/summary.json`, never `/api/v20`), `Exact` only the path itself.
+PUBLIC_PATHS: list[tuple[str, str]] = [
+    ("/", "Exact"),
+    ("/index.html", "Exact"),
+    ("/history", "Prefix"),  # and the older pages /history/2...
+    ("/history.html", "Exact"),
+    ("/history.atom", "Exact"),
+    ("/incidents", "Prefix"),
+    ("/api/v2", "Prefix"),
+    ("/static", "Prefix"),
+    ("/subscribe", "Exact"),
+    ("/subscriptions", "Prefix"),
+]
+
+
+@dataclass(frozen=True)
+class _Page:
+    """What every status page object is built from, worked out once."""
+
+    org: OrgConfig
+    settings: DeploySettings
+    config: dict[str, Any]
+    config_text: str
+    labels: dict[str, str]
+    secret_data: dict[str, Any]
+    postgresql: bool
+
+    @property
+    def ns(self) -> str:
+        return self.settings.namespace
+
+    def meta(self, name: str = STATUSPAGE, **extra: Any) -> dict[str, Any]:
+        return _meta(name, self.ns, self.labels, **extra)
+
+
+def _namespace(page: _Page) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": page.ns,
+            "labels": {
+                "app.kubernetes.io/name": page.ns,
+                "app.kubernetes.io/part-of": PART_OF,
+                "app.kubernetes.io/managed-by": "pulumi",
+                "pod-security.kubernetes.io/enforce": "restricted",
+            },
+        },
+    }
+
+
+def _config_map(page: _Page) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": page.meta(f"{STATUSPAGE}-config"),
+        "data": {"config.yaml": page.config_text},
+    }
+
+
+def _secret(page: _Page) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": page.meta(f"{STATUSPAGE}-secrets"),
+        "type": "Opaque",
+        "stringData": page.secret_data,
+    }
+
+
+def _storage(page: _Page) -> list[Manifest]:
+    """One replica keeps SQLite on a claim; PostgreSQL needs none."""
+    if page.postgresql:
+        return []
+    assert page.org.status_page is not None
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": page.meta(f"{STATUSPAGE}-data"),
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": page.org.status_page.storage_size}},
+            },
+        }
+    ]
+
+
+def _statuspage_env(page: _Page) -> list[dict[str, Any]]:
+    """The status page reads its secrets from the environment (statuspage/app.py,
+    statuspage/publish.py): each one a `secretKeyRef`, so no value is in the manifest."""
+    secret = f"{STATUSPAGE}-secrets"
+    env: list[dict[str, Any]] = []
+    if "api-token" in page.secret_data:
+        env.append(_secret_env("STATUSPAGE_API_TOKEN", secret, "api-token"))
+    if page.postgresql:
+        env.append(_secret_env("STATUSPAGE_DATABASE_URL", secret, "database-url"))
+    else:
+        env.append(
+            {"name": "STATUSPAGE_DATABASE_URL", "value": f"sqlite:///{DATA_DIR}/statuspage.db"}
+        )
+    assert page.org.status_page is not None
+    if page.org.status_page.s3_copy is not None:
+        for env_name, key in (
+            ("AWS_ACCESS_KEY_ID", "s3-access-key-id"),
+            ("AWS_SECRET_ACCESS_KEY", "s3-secret-access-key"),
+        ):
+            if key in page.secret_data:
+                env.append(_secret_env(env_name, secret, key))
+    return env
+
+
+def _spread() -> list[dict[str, Any]]:
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": key,
+            "whenUnsatisfiable": when,
+            "labelSelector": {"matchLabels": selector_labels(STATUSPAGE)},
+        }
+        for key, when in (
+            ("kubernetes.io/hostname", "DoNotSchedule"),
+            ("topology.kubernetes.io/zone", "ScheduleAnyway"),
+        )
+    ]
+
+
+def _deployment(page: _Page) -> Manifest:
+    settings = page.settings
+    pod_security, container_security = _restricted_security()
+    volumes: list[dict[str, Any]] = [
+        {"name": "config", "configMap": {"name": f"{STATUSPAGE}-config"}},
+        {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
+    ]
+    mounts: list[dict[str, Any]] = [
+        {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
+        {"name": "tmp", "mountPath": "/tmp"},
+    ]
+    if not page.postgresql:
+        volumes.append(
+            {"name": "data", "persistentVolumeClaim": {"claimName": f"{STATUSPAGE}-data"}}
+        )
+        mounts.append({"name": "data", "mountPath": DATA_DIR})
+    probe = {"httpGet": {"path": "/healthz", "port": "http"}, "timeoutSeconds": 2}
+    container = {
+        "name": STATUSPAGE,
+        "image": f"{settings.statuspage_image}:{settings.statuspage_tag}",
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["statuspage"],
+        "args": ["serve", "--config", f"{CONFIG_DIR}/config.yaml", "--host", "0.0.0.0",
+                 "--port", str(HTTP_PORT)],
+        "ports": [{"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"}],
+        "env": _statuspage_env(page),
+        "startupProbe": {**probe, "periodSeconds": 2, "failureThreshold": 30},
+        "readinessProbe": {**probe, "periodSeconds": 5, "failureThreshold": 2},
+        "livenessProbe": {**probe, "periodSeconds": 10, "failureThreshold": 3},
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "128Mi"},
+            "limits": {"cpu": "1", "memory": "256Mi"},
+        },
+        "securityContext": container_security,
+        "volumeMounts": mounts,
+    }  # fmt: skip
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": page.meta(),
+        "spec": {
+            "replicas": settings.statuspage_replicas,
+            "revisionHistoryLimit": 5,
+            "selector": {"matchLabels": selector_labels(STATUSPAGE)},
+            # A ReadWriteOnce SQLite volume cannot be attached to an old and a new pod at once.
+            "strategy": (
+                {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
+                if page.postgresql
+                else {"type": "Recreate"}
+            ),
+            "template": {
+                "metadata": {
+                    "labels": page.labels,
+                    # Pods roll when the rendered config changes.
+                    "annotations": {
+                        "incident-response/config-sha256": hashlib.sha256(
+                            page.config_text.encode()
+                        ).hexdigest()
+                    },
+                },
+                "spec": {
+                    "automountServiceAccountToken": False,
+                    "securityContext": pod_security,
+                    "topologySpreadConstraints": _spread(),
+                    "containers": [container],
+                    "volumes": volumes,
+                },
+            },
+        },
+    }
+
+
+def _service(page: _Page) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": page.meta(),
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector_labels(STATUSPAGE),
+            "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+        },
+    }
+
+
+def _ingress(page: _Page) -> Manifest:
+    """Only PUBLIC_PATHS reach the internet; the class and issuer are stack settings."""
+    assert page.org.status_page is not None
+    domain = page.org.status_page.domain
+    backend = {"service": {"name": STATUSPAGE, "port": {"name": "http"}}}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": page.meta(
+            annotations={"cert-manager.io/cluster-issuer": page.settings.cert_issuer}
+        ),
+        "spec": {
+            "ingressClassName": page.settings.ingress_class_name,
+            "tls": [{"hosts": [domain], "secretName": f"{STATUSPAGE}-tls"}],
+            "rules": [
+                {
+                    "host": domain,
+                    "http": {
+                        "paths": [
+                            {"path": path, "pathType": kind, "backend": backend}
+                            for path, kind in PUBLIC_PATHS
+                        ]
+                    },
+                }
+            ],
+        },
+    }
+
+
+def _disruption_budget(page: _Page) -> Manifest:
+    replicas = page.settings.statuspage_replicas
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": page.meta(),
+        # With one replica a minAvailable of 1 would block every node drain forever.
+        "spec": {
+            **({"minAvailable": 1} if replicas > 1 else {"maxUnavailable": 1}),
+            "selector": {"matchLabels": selector_labels(STATUSPAGE)},
+        },
+    }
+
+
+def _network_policy(page: _Page) -> Manifest:
+    settings = page.settings
+    egress_ports = sorted(_check_ports(page.config) | ({5432} if page.postgresql else set()))
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": page.meta(),
+        "spec": {
+            "podSelector": {"matchLabels": selector_labels(STATUSPAGE)},
+            "policyTypes": ["Ingress", "Egress"],
+            # The ingress controller (visitors, only the Ingress' public paths), Prometheus
+            # and Alertmanager (monitoring: /metrics, the webhook), and the toolbox in this
+            # namespace (`irctl status`) reach the page.
+            "ingress": [
+                {
+                    "from": [
+                        _namespace_peer(settings.ingress_namespace),
+                        _namespace_peer(settings.monitoring_namespace),
+                        {"podSelector": {}},
+                    ],
+                    "ports": [{"port": HTTP_PORT, "protocol": "TCP"}],
+                }
+            ],
+            # DNS, then only the ports the checks, S3 and PostgreSQL need.
+            "egress": [
+                {
+                    "to": [_namespace_peer("kube-system")],
+                    "ports": [
+                        {"port": 53, "protocol": "UDP"},
+                        {"port": 53, "protocol": "TCP"},
+                    ],
+                },
+                {"ports": [{"port": port, "protocol": "TCP"} for port in egress_ports]},
+            ],
+        },
+    }
+
+
 def statuspage_manifests(
     org: OrgConfig, settings: DeploySettings, secrets: Mapping[str, Any]
 ) -> list[Manifest]:
@@ -124,261 +429,33 @@ def statuspage_manifests(
     """
     if org.status_page is None:
         raise DeploySettingsError("the org config has no status_page section")
-    ns = settings.namespace
-    version = settings.statuspage_tag
-    lbl = labels(STATUSPAGE, "status-page", version)
     config = statuspage_config(org)
-    config_text = yaml.dump(config, Dumper=FastDumper, sort_keys=False, allow_unicode=True)
-    postgresql = uses_postgresql(settings, secrets)
-    replicas = settings.statuspage_replicas
-    pod_security, container_security = _restricted_security()
-
-    secret_data = {
-        key: secrets[setting]
-        for setting, key in STATUSPAGE_SECRET_KEYS.items()
-        if secrets.get(setting) is not None
-    }
-    env: list[dict[str, Any]] = []
-    if "api-token" in secret_data:
-        env.append(_secret_env("STATUSPAGE_API_TOKEN", f"{STATUSPAGE}-secrets", "api-token"))
-    if postgresql:
-        env.append(_secret_env("STATUSPAGE_DATABASE_URL", f"{STATUSPAGE}-secrets", "database-url"))
-    else:
-        env.append(
-            {"name": "STATUSPAGE_DATABASE_URL", "value": f"sqlite:///{DATA_DIR}/statuspage.db"}
-        )
-    if org.status_page.s3_copy is not None:
-        for env_name, key in (
-            ("AWS_ACCESS_KEY_ID", "s3-access-key-id"),
-            ("AWS_SECRET_ACCESS_KEY", "s3-secret-access-key"),
-        ):
-            if key in secret_data:
-                env.append(_secret_env(env_name, f"{STATUSPAGE}-secrets", key))
-
-    volumes: list[dict[str, Any]] = [
-        {"name": "config", "configMap": {"name": f"{STATUSPAGE}-config"}},
-        {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
-    ]
-    mounts: list[dict[str, Any]] = [
-        {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
-        {"name": "tmp", "mountPath": "/tmp"},
-    ]
-    storage: list[Manifest] = []
-    if not postgresql:
-        storage.append(
-            {
-                "apiVersion": "v1",
-                "kind": "PersistentVolumeClaim",
-                "metadata": _meta(f"{STATUSPAGE}-data", ns, lbl),
-                "spec": {
-                    "accessModes": ["ReadWriteOnce"],
-                    "resources": {"requests": {"storage": org.status_page.storage_size}},
-                },
-            }
-        )
-        volumes.append(
-            {"name": "data", "persistentVolumeClaim": {"claimName": f"{STATUSPAGE}-data"}}
-        )
-        mounts.append({"name": "data", "mountPath": DATA_DIR})
-
-    probe = {"httpGet": {"path": "/healthz", "port": "http"}, "timeoutSeconds": 2}
-    deployment: Manifest = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": _meta(STATUSPAGE, ns, lbl),
-        "spec": {
-            "replicas": replicas,
-            "revisionHistoryLimit": 5,
-            "selector": {"matchLabels": selector_labels(STATUSPAGE)},
-            # A ReadWriteOnce SQLite volume cannot be attached to an old and a new pod at once.
-            "strategy": (
-                {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
-                if postgresql
-                else {"type": "Recreate"}
-            ),
-            "template": {
-                "metadata": {
-                    "labels": lbl,
-                    # Pods roll when the rendered config changes.
-                    "annotations": {
-                        "incident-response/config-sha256": hashlib.sha256(
-                            config_text.encode()
-                        ).hexdigest()
-                    },
-                },
-                "spec": {
-                    "automountServiceAccountToken": False,
-                    "securityContext": pod_security,
-                    "topologySpreadConstraints": [
-                        {
-                            "maxSkew": 1,
-                            "topologyKey": "kubernetes.io/hostname",
-                            "whenUnsatisfiable": "DoNotSchedule",
-                            "labelSelector": {"matchLabels": selector_labels(STATUSPAGE)},
-                        },
-                        {
-                            "maxSkew": 1,
-                            "topologyKey": "topology.kubernetes.io/zone",
-                            "whenUnsatisfiable": "ScheduleAnyway",
-                            "labelSelector": {"matchLabels": selector_labels(STATUSPAGE)},
-                        },
-                    ],
-                    "containers": [
-                        {
-                            "name": STATUSPAGE,
-                            "image": f"{settings.statuspage_image}:{settings.statuspage_tag}",
-                            "imagePullPolicy": "IfNotPresent",
-                            "command": ["statuspage"],
-                            "args": [
-                                "serve",
-                                "--config",
-                                f"{CONFIG_DIR}/config.yaml",
-                                "--host",
-                                "0.0.0.0",
-                                "--port",
-                                str(HTTP_PORT),
-                            ],
-                            "ports": [
-                                {"name": "http", "containerPort": HTTP_PORT, "protocol": "TCP"}
-                            ],
-                            "env": env,
-                            "startupProbe": {**probe, "periodSeconds": 2, "failureThreshold": 30},
-                            "readinessProbe": {**probe, "periodSeconds": 5, "failureThreshold": 2},
-                            "livenessProbe": {**probe, "periodSeconds": 10, "failureThreshold": 3},
-                            "resources": {
-                                "requests": {"cpu": "100m", "memory": "128Mi"},
-                                "limits": {"cpu": "1", "memory": "256Mi"},
-                            },
-                            "securityContext": container_security,
-                            "volumeMounts": mounts,
-                        }
-                    ],
-                    "volumes": volumes,
-                },
-            },
+    lbl = labels(STATUSPAGE, "status-page", settings.statuspage_tag)
+    page = _Page(
+        org=org,
+        settings=settings,
+        config=config,
+        config_text=yaml.dump(config, Dumper=FastDumper, sort_keys=False, allow_unicode=True),
+        labels=lbl,
+        secret_data={
+            key: secrets[setting]
+            for setting, key in STATUSPAGE_SECRET_KEYS.items()
+            if secrets.get(setting) is not None
         },
-    }
-    egress_ports = sorted(_check_ports(config) | ({5432} if postgresql else set()))
+        postgresql=uses_postgresql(settings, secrets),
+    )
+    builders: list[Callable[[_Page], Manifest]] = [
+        _config_map, _secret, _deployment, _service, _ingress, _disruption_budget,
+        _network_policy,
+    ]  # fmt: skip
+    monitoring_lbl = labels(STATUSPAGE, "monitoring", settings.statuspage_tag)
     return [
-        {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {
-                "name": ns,
-                "labels": {
-                    "app.kubernetes.io/name": ns,
-                    "app.kubernetes.io/part-of": PART_OF,
-                    "app.kubernetes.io/managed-by": "pulumi",
-                    "pod-security.kubernetes.io/enforce": "restricted",
-                },
-            },
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": _meta(f"{STATUSPAGE}-config", ns, lbl),
-            "data": {"config.yaml": config_text},
-        },
-        {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": _meta(f"{STATUSPAGE}-secrets", ns, lbl),
-            "type": "Opaque",
-            "stringData": secret_data,
-        },
-        *storage,
-        deployment,
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": _meta(STATUSPAGE, ns, lbl),
-            "spec": {
-                "type": "ClusterIP",
-                "selector": selector_labels(STATUSPAGE),
-                "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
-            },
-        },
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "Ingress",
-            "metadata": _meta(
-                STATUSPAGE,
-                ns,
-                lbl,
-                annotations={"cert-manager.io/cluster-issuer": settings.cert_issuer},
-            ),
-            "spec": {
-                "tls": [{"hosts": [org.status_page.domain], "secretName": f"{STATUSPAGE}-tls"}],
-                "rules": [
-                    {
-                        "host": org.status_page.domain,
-                        "http": {
-                            "paths": [
-                                {
-                                    "path": "/",
-                                    "pathType": "Prefix",
-                                    "backend": {
-                                        "service": {"name": STATUSPAGE, "port": {"name": "http"}}
-                                    },
-                                }
-                            ]
-                        },
-                    }
-                ],
-            },
-        },
-        {
-            "apiVersion": "policy/v1",
-            "kind": "PodDisruptionBudget",
-            "metadata": _meta(STATUSPAGE, ns, lbl),
-            # With one replica a minAvailable of 1 would block every node drain forever.
-            "spec": {
-                **({"minAvailable": 1} if replicas > 1 else {"maxUnavailable": 1}),
-                "selector": {"matchLabels": selector_labels(STATUSPAGE)},
-            },
-        },
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": _meta(STATUSPAGE, ns, lbl),
-            "spec": {
-                "podSelector": {"matchLabels": selector_labels(STATUSPAGE)},
-                "policyTypes": ["Ingress", "Egress"],
-                # The ingress controller (visitors), Prometheus and Alertmanager (monitoring),
-                # and the toolbox in this namespace (`irctl status`) reach the page.
-                "ingress": [
-                    {
-                        "from": [
-                            _namespace_peer(settings.ingress_namespace),
-                            _namespace_peer(settings.monitoring_namespace),
-                            {"podSelector": {}},
-                        ],
-                        "ports": [{"port": HTTP_PORT, "protocol": "TCP"}],
-                    }
-                ],
-                # DNS, then only the ports the checks, S3 and PostgreSQL need.
-                "egress": [
-                    {
-                        "to": [_namespace_peer("kube-system")],
-                        "ports": [
-                            {"port": 53, "protocol": "UDP"},
-                            {"port": 53, "protocol": "TCP"},
-                        ],
-                    },
-                    {"ports": [{"port": port, "protocol": "TCP"} for port in egress_ports]},
-                ],
-            },
-        },
-        {
-            "apiVersion": "monitoring.coreos.com/v1",
-            "kind": "ServiceMonitor",
-            "metadata": _meta(STATUSPAGE, ns, lbl),
-            "spec": {
-                "selector": {"matchLabels": selector_labels(STATUSPAGE)},
-                "namespaceSelector": {"matchNames": [ns]},
-                "endpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}],
-            },
-        },
+        _namespace(page),
+        *_storage(page),
+        *(build(page) for build in builders),
+        service_monitor(STATUSPAGE, settings, lbl, selector_labels(STATUSPAGE)),
+        *prometheus_rbac(settings, monitoring_lbl),
+        *probe_manifests(org, settings, monitoring_lbl),
     ]
 
 
@@ -394,7 +471,7 @@ def toolbox_manifests(
     api_key: Any,
     routing_keys: Mapping[str, Any],
 ) -> list[Manifest]:
-    """The incident-manager Deployment, its `pagerduty-secrets` and the daily page test.
+    """The incident-manager Deployment, its `pagerduty-secrets` and the weekday test page.
 
     `routing_keys` maps service id -> Events API v2 routing key (opaque, secret): the
     integration keys Pulumi itself created, so nobody copies them by hand. The Secret carries
@@ -403,7 +480,8 @@ def toolbox_manifests(
     /etc/pagerduty: `kubectl exec deploy/incident-manager -n incident-response -- irctl
     page-test --service api --routing-key-file /etc/pagerduty/routing-key-api`.
 
-    The daily CronJob appends its result to the page-test record file on a volume the toolbox
+    The weekday CronJob (high urgency, resolved once acknowledged or after 10 minutes) appends
+    its result to the page-test record file on a volume the toolbox
     also mounts, the same JSON-lines file drills write and `irctl metrics` reads for the page
     success rate: no Pushgateway to run, and the history survives pod restarts.
     """
@@ -433,6 +511,8 @@ def toolbox_manifests(
     env = [
         api_key_env,
         {"name": "PAGERDUTY_ROUTING_KEY_DIR", "value": PAGERDUTY_KEYS_DIR},
+        # test_paging.py records here (the root filesystem is read-only).
+        {"name": "IRCTL_RECORD_FILE", "value": RECORD_FILE},
         {"name": "STATUSPAGE_URL", "value": statuspage_url(settings)},
         {"name": "HOME", "value": "/tmp"},
     ]
@@ -519,7 +599,7 @@ def toolbox_manifests(
                     "spec": {
                         # A retry would send a second test page; the failure is recorded instead.
                         "backoffLimit": 0,
-                        "activeDeadlineSeconds": 900,
+                        "activeDeadlineSeconds": PAGE_TEST_DEADLINE_SECONDS,
                         "ttlSecondsAfterFinished": 86400 * 7,
                         "template": {
                             "metadata": {"labels": cron_lbl},
@@ -555,6 +635,7 @@ def toolbox_manifests(
                                             f"{PAGERDUTY_KEYS_DIR}/routing-key",
                                             "--record-file",
                                             RECORD_FILE,
+                                            *PAGE_TEST_ARGS,
                                         ],
                                     )
                                 ],

@@ -26,6 +26,8 @@ KIND_ORDER = [
     "Namespace",
     "Secret",
     "ConfigMap",
+    "Role",
+    "RoleBinding",
     "PersistentVolumeClaim",
     "Service",
     "Deployment",

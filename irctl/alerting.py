@@ -32,6 +32,7 @@ from alerts.rules import rule_file
 from alerts.templates import TEMPLATE
 from iac.redaction import REDACTED, unwrap
 from irctl.common import ConfigOption, StackOption, console, err, fail, load_org
+from irctl.page_ack import URGENCY_SEVERITY, wait_for_acknowledgement
 from orgconfig.model import OrgConfig
 
 if TYPE_CHECKING:  # importing pulumi costs every irctl command a third of a second
@@ -169,6 +170,8 @@ class PageTestResult:
     incident_number: int | None
     delivery_seconds: float
     resolved: bool
+    acknowledged: bool | None = None  # None: the test did not wait for a person
+    ack_seconds: float | None = None
 
 
 def _point_at(client: pagerduty.ApiClient, url: str) -> None:
@@ -215,6 +218,8 @@ def run_page_test(
     timeout_seconds: float = 120.0,
     poll_seconds: float = 1.0,
     resolve: bool = True,
+    urgency: str = "low",
+    resolve_after_seconds: float = 0.0,
 ) -> PageTestResult:
     """Send a labelled test event, wait for its incident in the REST API, resolve it."""
     service = next((s for s in org.services if s.id == service_id), None)
@@ -238,7 +243,7 @@ def run_page_test(
             f"[PAGE TEST] {service.name}: paging test from irctl, no action needed",
             source="irctl page-test",
             dedup_key=dedup_key,
-            severity="info",
+            severity=URGENCY_SEVERITY[urgency],
             # pagerduty 7.2.0 cannot make its own timestamp (FACTS.md): always pass one.
             payload={"timestamp": sent_at.isoformat(), "class": "page-test"},
             custom_details={"service": service.id, "test": True, "sent_at": sent_at.isoformat()},
@@ -267,6 +272,11 @@ def run_page_test(
             )
         time.sleep(poll_seconds)
     delivery = time.monotonic() - started
+    ack_seconds = None
+    if resolve_after_seconds > 0:  # the scheduled test: resolve once acknowledged or timed out
+        ack_seconds = wait_for_acknowledgement(
+            rest, str(incident["id"]), started, resolve_after_seconds, poll_seconds
+        )
 
     resolved = False
     if resolve:
@@ -283,6 +293,8 @@ def run_page_test(
         incident_number=incident.get("incident_number"),
         delivery_seconds=delivery,
         resolved=resolved,
+        acknowledged=None if resolve_after_seconds <= 0 else ack_seconds is not None,
+        ack_seconds=None if ack_seconds is None else round(ack_seconds, 3),
     )
 
 
@@ -294,6 +306,14 @@ def _record(path: Path | None, service: str, sent_at: datetime, **fields: Any) -
     except ImportError:
         return
     append_record(path, PageTestRecord(kind="page-test", at=sent_at, service=service, **fields))
+
+
+def _acknowledgement(result: PageTestResult) -> str:
+    if result.acknowledged is None:
+        return ""
+    if result.ack_seconds is None:
+        return "; nobody acknowledged it in time"
+    return f"; acknowledged after {result.ack_seconds:.1f} s"
 
 
 def _routing_key(service: str, key: str | None, key_file: Path | None, key_dir: Path | None) -> str:
@@ -354,11 +374,30 @@ def page_test(
         Path | None,
         typer.Option("--record-file", help="Append the result here (JSON lines)."),
     ] = _default_record_file(),
+    urgency: Annotated[
+        str,
+        typer.Option(
+            "--urgency",
+            help="low or high: high sends a critical event through the real first tier "
+            "(a low-urgency incident never escalates).",
+        ),
+    ] = "low",
+    resolve_after: Annotated[
+        float,
+        typer.Option(
+            "--resolve-after",
+            help="Wait up to this many seconds for a person to acknowledge, then resolve "
+            "(0: resolve at once).",
+            min=0,
+        ),
+    ] = 0.0,
 ) -> None:
     """Page a service for real through the Events API v2 with a clearly labelled test event,
     wait for its incident through the REST API, resolve it and print the delivery time.
 
     The REST API key comes from env PAGERDUTY_API_KEY."""
+    if urgency not in URGENCY_SEVERITY:
+        fail(f"--urgency {urgency!r} is not known: use low or high", 2)
     org, _ = load_org(stack, config)
     api_key = os.environ.get("PAGERDUTY_API_KEY", "").strip()
     if not api_key:
@@ -368,7 +407,7 @@ def page_test(
     try:
         result = run_page_test(
             org, service, key, api_key, events_url=events_url, api_url=api_url,
-            timeout_seconds=timeout,
+            timeout_seconds=timeout, urgency=urgency, resolve_after_seconds=resolve_after,
         )  # fmt: skip
     except PageTestError as exc:
         if any(s.id == service for s in org.services):
@@ -381,11 +420,14 @@ def page_test(
         delivered=True,
         delivery_seconds=round(result.delivery_seconds, 3),
         incident_id=result.incident_id,
+        acknowledged=result.acknowledged,
+        ack_seconds=result.ack_seconds,
     )
     number = f"#{result.incident_number} " if result.incident_number else ""
     console.print(
         f"[green]delivered[/] page test for {service}: incident {number}({result.incident_id}) "
         f"opened {result.delivery_seconds:.2f} s after the event was sent"
+        + _acknowledgement(result)
         + ("; resolved" if result.resolved else ""),
         highlight=False,
     )

@@ -10,7 +10,13 @@ from typing import Annotated
 
 import typer
 
-from irctl import alerting, drift_cmd, import_cmd, oncall_cmd  # issue 13
+from irctl import (
+    alerting,
+    drift_cmd,  # issue 13
+    import_cmd,  # issue 13
+    oncall_cmd,
+    sandbox_cmd,  # issue 6
+)
 from irctl import diff as diff_cmd  # issue 5
 from irctl import learning as learning_cmd  # issue 14
 from irctl import status as status_cmd  # issue 4
@@ -19,7 +25,6 @@ from irctl.common import ConfigOption, StackOption, console, err, fail, load_org
 from irctl.learning import calendar_command, metrics_command, postmortem_app
 from irctl.stacks import StackError, project_root
 from orgconfig.schema import SCHEMA_PATH, schema_text
-from sandbox import cli as sandbox_cli  # issue 6
 
 app = typer.Typer(
     help="Incident response as code: on-call, alert routing, status page, learning.",
@@ -39,7 +44,7 @@ app.add_typer(learning_cmd.incident_app, name="incident")  # issue 14
 app.add_typer(status_cmd.app, name="status")  # issue 4
 app.add_typer(alerting.app, name="alerts")  # issue 3
 app.command("page-test")(alerting.page_test)  # issue 3
-sandbox_cli.register(app)  # issue 6: sandbox, drill
+sandbox_cmd.register(app)  # issue 6: sandbox, drill
 app.command("validate")(validate_cmd.validate_command)  # issue 5
 app.command("diff")(diff_cmd.diff_command)  # issue 5
 app.add_typer(import_cmd.app, name="import")  # issue 13

@@ -136,6 +136,11 @@ def check_manifest(manifest: dict[str, Any], version: str) -> list[str]:
             for error in errors
         ]
     except SchemaNotFoundError:
+        from deploy.crds import check_custom_resource
+
+        operator_problems = check_custom_resource(manifest)  # the operator's CRD schemas
+        if operator_problems is not None:
+            return [f"{where}: {p}" for p in operator_problems]
         required = CRD_REQUIRED.get((str(api_version), str(kind)))
         if required is None:
             return [
@@ -150,6 +155,8 @@ def check_manifest(manifest: dict[str, Any], version: str) -> list[str]:
 
 
 def check_manifests(folder: Path, version: str) -> tuple[list[str], int, int]:
+    from deploy.crds import OPERATOR_KINDS
+
     problems: list[str] = []
     schema_checked = crd_checked = 0
     for path in sorted(folder.glob("*.yaml")):
@@ -159,7 +166,7 @@ def check_manifests(folder: Path, version: str) -> tuple[list[str], int, int]:
             found = check_manifest(manifest, version)
             problems.extend(f"{path.name}: {p}" for p in found)
             key = (manifest.get("apiVersion"), manifest.get("kind"))
-            if key in CRD_REQUIRED:
+            if key in CRD_REQUIRED or key in OPERATOR_KINDS:
                 crd_checked += 1
             else:
                 schema_checked += 1
@@ -279,6 +286,10 @@ def validate(
     coverage_problems = [p for r in coverage(org, now) for p in r.problems]
     report.step("on-call coverage", coverage_problems, "(next 12 months, by tier)")
 
+    from deploy.monitoring import synthetic_check_problems
+
+    report.step("synthetic checks", synthetic_check_problems(org), "(every paged service)")
+
     from deploy.settings import DeploySettingsError
     from iac.plan import paused_gc, record_program
     from irctl.render import writers
@@ -304,7 +315,7 @@ def validate(
         "kubernetes manifests",
         problems,
         f"(Kubernetes {version}, strict: {schema_checked} by JSON schema, "
-        f"{crd_checked} custom resources by their required fields)",
+        f"{crd_checked} custom resources by their CRD schemas)",
     )
 
     size_problems, rule_objects = check_rule_sizes(out / "kubernetes")

@@ -68,13 +68,34 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ingressNamespace", "ingress-nginx", "namespace allowed to reach the status page"),
     Setting("monitoringNamespace", "monitoring", "namespace of Prometheus and Alertmanager"),
     Setting("pageTestService", "page-test", "the service the daily page test pages"),
-    Setting("pageTestSchedule", "0 10 * * *", "cron schedule of the daily page test"),
+    Setting(
+        "pageTestSchedule",
+        "0 10 * * 1-5",
+        "cron schedule of the high-urgency test page (business hours: someone answers)",
+    ),
+    # issue 10 (deploy/monitoring.py): the Ingress class, the Prometheus that scrapes this
+    # namespace, and where the probes of paged services come from.
+    Setting("ingressClassName", "nginx", "IngressClass of the status page's Ingress"),
+    Setting("prometheusServiceAccount", "prometheus-k8s", "Prometheus' ServiceAccount (RBAC)"),
+    Setting("prometheusNamespace", "monitoring", "namespace of that ServiceAccount"),
+    Setting(
+        "syntheticChecks",
+        "statuspage",
+        "probe source of paged services: statuspage (its own checks) or blackbox (Probe objects)",
+    ),
+    Setting(
+        "blackboxExporterUrl",
+        "blackbox-exporter.monitoring.svc:19115",
+        "the blackbox exporter the Probe objects name (kube-prometheus' probe port)",
+    ),
     Setting(
         "driftSchedule",
         "",
         "cron schedule of the `irctl drift` CronJob in the toolbox; empty = off",
     ),
 )
+# Where the probe series of paged services come from (`syntheticChecks`).
+SYNTHETIC_CHECK_SOURCES = ("statuspage", "blackbox")
 
 SECRETS: tuple[SecretSetting, ...] = (
     SecretSetting(
@@ -164,6 +185,11 @@ class DeploySettings:
     page_test_service: str = DEFAULTS["pageTestService"]
     page_test_schedule: str = DEFAULTS["pageTestSchedule"]
     drift_schedule: str = DEFAULTS["driftSchedule"]
+    ingress_class_name: str = DEFAULTS["ingressClassName"]
+    prometheus_service_account: str = DEFAULTS["prometheusServiceAccount"]
+    prometheus_namespace: str = DEFAULTS["prometheusNamespace"]
+    synthetic_checks: str = DEFAULTS["syntheticChecks"]
+    blackbox_exporter_url: str = DEFAULTS["blackboxExporterUrl"]
 
     @classmethod
     def from_values(cls, stack: str, values: Mapping[str, str]) -> DeploySettings:
@@ -177,6 +203,12 @@ class DeploySettings:
             ) from None
         if not 1 <= replicas <= 20:
             raise DeploySettingsError(f"statuspageReplicas {replicas} must be between 1 and 20")
+        synthetic = values.get("syntheticChecks", DEFAULTS["syntheticChecks"])
+        if synthetic not in SYNTHETIC_CHECK_SOURCES:
+            raise DeploySettingsError(
+                f"syntheticChecks {synthetic!r} is not known: use "
+                + " or ".join(SYNTHETIC_CHECK_SOURCES)
+            )
         # snake_case field <- camelCase key, for every plain string field
         by_field = {_snake(s.key): s.key for s in SETTINGS}
         text = {

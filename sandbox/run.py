@@ -238,7 +238,7 @@ class Sandbox:
         rules = wiring.prometheus_rules(self.org, self.timings)
         rules_path.write_text(yaml.safe_dump(rules, sort_keys=False))
         config_path = folder / "prometheus.yml"
-        config = wiring.prometheus_config(addresses, self.service_ids, [rules_path], self.timings)
+        config = wiring.prometheus_config(addresses, self.org, [rules_path], self.timings)
         config_path.write_text(yaml.safe_dump(config, sort_keys=False))
         self.supervisor.spawn(
             "prometheus",

@@ -27,7 +27,7 @@ import httpx
 
 from orgconfig.model import OrgConfig
 from sandbox.demo_app import Faults
-from sandbox.observe import LoopObserver, mentions
+from sandbox.observe import REST_TOKEN, LoopObserver, mentions
 from sandbox.run import Sandbox, SandboxOptions
 from sandbox.scenarios import SCENARIOS, Scenario, burst, for_duration
 
@@ -73,14 +73,29 @@ def control(demo_url: str, service: str, fault: dict[str, object], *, remove: bo
     answer.raise_for_status()
 
 
+# ServiceDown inhibits the other alerts of its service: when a fault also fails the health
+# check (the database refusing connections does), the page of that outage may be ServiceDown.
+INHIBITING = "ServiceDown"
+
+
 def _page_for(observer: LoopObserver, key: str, sc: Scenario, action: str) -> datetime | None:
     for event in observer.pages:
         if (
             event["routing_key"] == key
             and event["event_action"] == action
-            and mentions(event["body"], sc.alert)
+            and (mentions(event["body"], sc.alert) or mentions(event["body"], INHIBITING))
         ):
             return datetime.fromisoformat(event["received_at_wall"])
+    return None
+
+
+def _resolve_for(observer: LoopObserver, key: str, after: datetime) -> datetime | None:
+    """Paging groups by service (one incident per service outage): the service's incident is
+    resolved once all its alerts are, whichever alert the resolve names."""
+    for event in observer.pages:
+        at = datetime.fromisoformat(event["received_at_wall"])
+        if event["routing_key"] == key and event["event_action"] == "resolve" and at >= after:
+            return at
     return None
 
 
@@ -127,6 +142,7 @@ def run_self_test(
             outcome.injected_at = datetime.now(UTC)
         _follow(org, sandbox, observer, outcomes, started + deadline_seconds, say)
         _final_checks(org, observer, outcomes, started + deadline_seconds + 10, say)
+        result.checks.update(_outage_checks(org, sandbox, observer, outcomes))
         observer.close()
         beats = httpx.get(f"{addresses.slack}/_sink/messages", timeout=5).json()["heartbeats"]
         result.checks["Watchdog reached the dead man's switch"] = (
@@ -189,7 +205,7 @@ def _follow(
                 o.removed_at = datetime.now(UTC)
             if o.removed_at is not None and o.notified_at is not None and o.resolved_at is None:
                 o.resolved_at = (
-                    _page_for(observer, key, sc, "resolve")
+                    _resolve_for(observer, key, o.removed_at)
                     if sc.pages
                     else _slack_for(observer, sc, resolved=True)
                 )
@@ -246,6 +262,49 @@ def _final_checks(
         for o in outcomes:
             if o.scenario.pages:
                 o.failures.append(problem)
+
+
+def incidents_per_service(pagerduty_url: str, service_ids: list[str]) -> dict[str, int]:
+    """How many incidents the local PagerDuty opened for each service during the run."""
+    answer = httpx.get(
+        f"{pagerduty_url}/incidents",
+        params={"service_ids[]": service_ids, "date_range": "all", "limit": 100},
+        headers={"Authorization": f"Token token={REST_TOKEN}", "From": "sandbox@example.com"},
+        timeout=5,
+    )
+    answer.raise_for_status()
+    counts = dict.fromkeys(service_ids, 0)
+    for incident in answer.json()["incidents"]:
+        counts[incident["service"]["id"]] += 1
+    return counts
+
+
+def _outage_checks(
+    org: OrgConfig, sandbox: Sandbox, observer: LoopObserver, outcomes: list[Outcome]
+) -> dict[str, str | None]:
+    """One PagerDuty incident per service outage (all its pages grouped), and warnings that
+    never reached the public page."""
+    paged = sorted({o.scenario.service for o in outcomes if o.scenario.pages})
+    counts = incidents_per_service(sandbox.addresses.pagerduty if sandbox.addresses else "", paged)
+    wrong = {sid: n for sid, n in counts.items() if n != 1}
+    checks: dict[str, str | None] = {
+        f"one PagerDuty incident per outage ({', '.join(paged)})": (
+            None if not wrong else f"incidents per service: {wrong} (expected 1 each)"
+        )
+    }
+    critical_alerts = {o.scenario.alert for o in outcomes if o.scenario.pages}
+    warnings = sorted(
+        {o.scenario.alert for o in outcomes if not o.scenario.pages} - critical_alerts
+    )
+    published = [
+        incident["name"]
+        for incident in (observer.status.incidents if observer.status else [])
+        if any(mentions(incident, alert) for alert in warnings)
+    ]
+    checks[f"warnings never reached the public page ({', '.join(warnings)})"] = (
+        None if not published else f"status page incidents for warnings: {published}"
+    )
+    return checks
 
 
 def observer_key(observer: LoopObserver, service: str) -> str | None:

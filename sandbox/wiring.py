@@ -15,6 +15,7 @@ from typing import Any
 from oncall.escalation import rules
 from oncall.rotation import on_call_at
 from orgconfig.model import OrgConfig
+from sandbox.scrape import KubeService, Overrides, scrape_configs
 
 # Placeholders in config/dev.yaml, replaced by the addresses the sandbox picked.
 DEMO_ORIGIN = "http://demo.sandbox.invalid"
@@ -39,9 +40,12 @@ class Addresses:
 
 @dataclass(frozen=True)
 class ScrapeTimings:
-    """Prometheus timings; the sandbox's are short, `KUBE_PROMETHEUS` is the usual default."""
+    """Prometheus timings; the sandbox's are short, `KUBE_PROMETHEUS` is the usual default.
 
-    scrape_interval: timedelta = timedelta(seconds=1)
+    `scrape_interval` None keeps the intervals of the rendered ServiceMonitor and Probe
+    objects (the prod timings: probes of paged services every 15 s, apps every 30 s)."""
+
+    scrape_interval: timedelta | None = timedelta(seconds=1)
     evaluation_interval: timedelta = timedelta(seconds=1)
 
     @classmethod
@@ -49,10 +53,14 @@ class ScrapeTimings:
         """1 s scrapes, and rules evaluated at the config's `alerting.evaluation_interval`
         (the pace its `for` durations are multiples of)."""
         every = org.alerting.evaluation_interval
-        return cls(min(cls.scrape_interval, every), every)
+        return cls(min(timedelta(seconds=1), every), every)
 
 
 KUBE_PROMETHEUS = ScrapeTimings(timedelta(seconds=30), timedelta(seconds=30))
+# kube-prometheus scrapes what a ServiceMonitor does not pace itself every 30 s.
+DEFAULT_SCRAPE_INTERVAL = timedelta(seconds=30)
+# The namespace the demo app's services play in, as an app team's own namespace would be.
+DEMO_NAMESPACE = "apps"
 
 
 def _seconds(delta: timedelta) -> str:
@@ -103,19 +111,96 @@ def pagerduty_data(
     return {"services": services, "users": users, "clock_speed": clock_speed}
 
 
+# Series the demo app plays for the cluster (cAdvisor through the kubelet, kube-state-metrics,
+# kubelet volume stats), with the namespace/pod/container labels of the workload they describe.
+CLUSTER_SERIES = "(container|kube|kubelet)_.*"
+
+
+def demo_service_monitors(service_ids: Iterable[str]) -> list[dict[str, Any]]:
+    """What selects each demo service in a cluster. The app team's own ServiceMonitor scrapes
+    `/services/<id>/metrics` of the Service named after the service id (its `service` target
+    label); the same page also plays the kubelet and kube-state-metrics, whose kube-prometheus
+    ServiceMonitors set `honorLabels: true` so the workload's `namespace`/`pod` labels stay."""
+    monitors = []
+    for sid in service_ids:
+        app = {"port": "http", "path": f"/services/{sid}/metrics", "interval": "30s"}
+        drop = {"sourceLabels": ["__name__"], "regex": CLUSTER_SERIES, "action": "drop"}
+        keep = {"sourceLabels": ["__name__"], "regex": CLUSTER_SERIES, "action": "keep"}
+        for name, endpoint in (
+            (sid, {**app, "metricRelabelings": [drop]}),
+            (f"{sid}-cluster", {**app, "honorLabels": True, "metricRelabelings": [keep]}),
+        ):
+            monitors.append(
+                {
+                    "apiVersion": "monitoring.coreos.com/v1",
+                    "kind": "ServiceMonitor",
+                    "metadata": {"name": name, "namespace": DEMO_NAMESPACE},
+                    "spec": {
+                        "selector": {"matchLabels": {"app.kubernetes.io/name": sid}},
+                        "endpoints": [endpoint],
+                    },
+                }
+            )
+    return monitors
+
+
+def rendered_monitoring(org: OrgConfig) -> list[dict[str, Any]]:
+    """The status page's objects exactly as the prod stack renders them (one replica, no
+    secrets): its Service, ServiceMonitor and any Probe."""
+    from deploy.kubernetes import statuspage_manifests
+    from deploy.settings import DeploySettings
+
+    if org.status_page is None:
+        return []
+    settings = DeploySettings(stack="sandbox", statuspage_replicas=1)
+    kinds = ("Service", "ServiceMonitor", "Probe")
+    return [m for m in statuspage_manifests(org, settings, {}) if m["kind"] in kinds]
+
+
+def kube_services(
+    addresses: Addresses, service_ids: Iterable[str], rendered: Iterable[dict[str, Any]]
+) -> list[KubeService]:
+    """What service discovery would find: the rendered status page Service on the sandbox's
+    status page, and one Service per demo service on the demo app."""
+    found = [
+        KubeService(
+            name=m["metadata"]["name"],
+            namespace=m["metadata"]["namespace"],
+            labels=m["metadata"]["labels"],
+            address=hostport(addresses.statuspage),
+            port=m["spec"]["ports"][0]["name"],
+            pod=f"{m['metadata']['name']}-sandbox",
+            container=m["metadata"]["name"],
+        )
+        for m in rendered
+        if m["kind"] == "Service"
+    ]
+    found += [
+        KubeService(sid, DEMO_NAMESPACE, {"app.kubernetes.io/name": sid}, hostport(addresses.demo),
+                    pod=f"{sid}-sandbox", container=sid)
+        for sid in service_ids
+    ]  # fmt: skip
+    return found
+
+
 def prometheus_config(
     addresses: Addresses,
-    service_ids: Iterable[str],
+    org: OrgConfig,
     rule_files: Iterable[Path],
     timings: ScrapeTimings = ScrapeTimings(),
 ) -> dict[str, Any]:
-    """Prometheus scraping each demo service (with a `service` target label) and the status
-    page's probes, evaluating the generated rules and sending to the sandbox Alertmanager."""
-    demo = hostport(addresses.demo)
+    """Prometheus scraping what the rendered ServiceMonitor and Probe objects (and the apps'
+    own ServiceMonitors) select, as prometheus-operator would configure it (`sandbox.scrape`),
+    evaluating the generated rules and sending to the sandbox Alertmanager."""
+    service_ids = [s.id for s in org.services]
+    rendered = rendered_monitoring(org)
+    objects = [m for m in rendered if m["kind"] != "Service"]
+    overrides = Overrides(scrape_interval=timings.scrape_interval)
+    every = timings.scrape_interval or DEFAULT_SCRAPE_INTERVAL
     return {
         "global": {
-            "scrape_interval": _seconds(timings.scrape_interval),
-            "scrape_timeout": _seconds(min(timings.scrape_interval, timedelta(seconds=10))),
+            "scrape_interval": _seconds(every),
+            "scrape_timeout": _seconds(min(every, timedelta(seconds=10))),
             "evaluation_interval": _seconds(timings.evaluation_interval),
             "external_labels": {"environment": "sandbox"},
         },
@@ -123,28 +208,11 @@ def prometheus_config(
         "alerting": {
             "alertmanagers": [{"static_configs": [{"targets": [hostport(addresses.alertmanager)]}]}]
         },
-        "scrape_configs": [
-            {
-                "job_name": "demo",
-                "static_configs": [
-                    {
-                        "targets": [demo],
-                        "labels": {
-                            "service": sid,
-                            "instance": f"{sid}.demo",
-                            "__metrics_path__": f"/services/{sid}/metrics",
-                        },
-                    }
-                    for sid in service_ids
-                ],
-            },
-            {
-                "job_name": "statuspage",
-                # The probes carry their own `service` label: keep it, don't prefix it.
-                "honor_labels": True,
-                "static_configs": [{"targets": [hostport(addresses.statuspage)]}],
-            },
-        ],
+        "scrape_configs": scrape_configs(
+            [*objects, *demo_service_monitors(service_ids)],
+            kube_services(addresses, service_ids, rendered),
+            overrides,
+        ),
     }
 
 
@@ -205,15 +273,20 @@ def alertmanager_secrets(
 ) -> dict[str, str]:
     """File name -> content for every `*_file` and template the generated config reads."""
     from alerts.alertmanager import (
-        SLACK_KEY,
         STATUSPAGE_TOKEN_KEY,
         TEMPLATE_KEY,
+        channel_key,
         routing_key_name,
     )
     from alerts.templates import TEMPLATE
 
     files = {routing_key_name(sid): key for sid, key in keys.items()}
-    files[SLACK_KEY] = f"{addresses.slack}/services/T0SANDBOX/B0SANDBOX/sandbox"
+    # One incoming-webhook URL per channel, each reaching the local Slack.
+    slack = org.alerting.slack
+    for channel in slack.channels():
+        files[channel_key(channel, slack.channel)] = (
+            f"{addresses.slack}/services/T0SANDBOX/B0SANDBOX/sandbox"
+        )
     files[TEMPLATE_KEY] = TEMPLATE
     if statuspage_token is not None:
         files[STATUSPAGE_TOKEN_KEY] = statuspage_token

@@ -45,7 +45,9 @@ def test_components_own_their_kubernetes_objects_with_explicit_names(plan: Plan)
     ours = [
         r for r in k8s(plan) if str(r.parent).split("::")[0].endswith(("StatusPage", "Toolbox"))
     ]
-    assert len(ours) == 13
+    # 9 status page objects, the Role + RoleBinding for Prometheus, 4 of the toolbox.
+    assert len(ours) == 15
+    assert {"role-prometheus-k8s", "rolebinding-prometheus-k8s"} <= {r.name for r in ours}
     for resource in ours:
         assert resource.inputs["metadata"]["name"], resource.name  # never auto-named
         labels = resource.inputs["metadata"]["labels"]

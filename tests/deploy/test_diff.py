@@ -100,7 +100,9 @@ def test_services_receivers_and_status_page_components(repo: Path) -> None:
     text = config.read_text()
     text = text.replace(
         "    status_page_component: payments\n", "    status_page_component: database\n"
-    ).replace("        - {id: payments, name: Payments, description: Checkout and billing.}\n", "")
+    )
+    start = text.index("        - id: payments\n")
+    text = text[:start] + text[text.index("        - id: database\n") :]
     start = text.index("  - id: page-test")
     end = text.index("  - id: ", start + 1)  # the page-test service's block only
     text = text[:start] + text[end:]

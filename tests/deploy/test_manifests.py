@@ -8,6 +8,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from deploy.crds import check_custom_resource
 from deploy.kubernetes import statuspage_manifests, toolbox_manifests
 from deploy.settings import DeploySettings, DeploySettingsError
 from deploy.statuspage_config import statuspage_config
@@ -57,7 +58,9 @@ def test_every_manifest_passes_strict_schema_validation(
     checked = 0
     for manifest in all_manifests(org, replicas):
         if manifest["apiVersion"] == "monitoring.coreos.com/v1":
-            continue  # a CRD: kubernetes-validate has no schema (irctl validate checks it)
+            # kubernetes-validate has no schema for the operator's kinds: its CRD models do.
+            assert check_custom_resource(manifest) == []
+            continue
         kubernetes_validate.validate(manifest, version, strict=True)
         checked += 1
     assert checked == len(all_manifests(org, replicas)) - 1
@@ -187,7 +190,10 @@ def test_service_monitor_scrapes_metrics_and_image_is_configurable(org: OrgConfi
     )
     manifests = statuspage_manifests(org, settings, ALL_SECRETS)
     (monitor,) = by_kind(manifests, "ServiceMonitor")
-    assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "30s"}]
+    # honorLabels keeps the exported service="api" (else: exported_service, service=statuspage)
+    assert monitor["spec"]["endpoints"] == [
+        {"port": "http", "path": "/metrics", "interval": "15s", "honorLabels": True}
+    ]
     deployment = by_kind(manifests, "Deployment")[0]
     assert pod_spec(deployment)["containers"][0]["image"] == "registry.local/sp:1.2.3"
 
@@ -209,7 +215,7 @@ def test_toolbox_secret_cronjob_and_exec_target(org: OrgConfig) -> None:
     }
     assert pod_spec(deployment)["containers"][0]["image"] == "ghcr.io/modulo/irctl:0.1.0"
     (cron,) = by_kind(manifests, "CronJob")
-    assert cron["spec"]["schedule"] == "0 10 * * *"
+    assert cron["spec"]["schedule"] == "0 10 * * 1-5"  # business hours, weekdays
     assert cron["spec"]["timeZone"] == "Europe/Berlin"
     assert cron["spec"]["jobTemplate"]["spec"]["backoffLimit"] == 0
     command = pod_spec(cron)["containers"][0]["command"]
@@ -224,10 +230,22 @@ def test_toolbox_secret_cronjob_and_exec_target(org: OrgConfig) -> None:
         "/etc/pagerduty/routing-key",
         "--record-file",
         "/var/lib/irctl/page-tests.jsonl",
+        "--urgency",
+        "high",
+        "--resolve-after",
+        "600",
     ]
+    # Long enough to wait for the acknowledgement, then resolve.
+    assert cron["spec"]["jobTemplate"]["spec"]["activeDeadlineSeconds"] == 900
+    page_test = next(s for s in org.services if s.id == "page-test")
+    assert page_test.urgency == "high"  # a low-urgency incident never escalates
     toolbox = pod_spec(deployment)
     env = {e["name"] for e in toolbox["containers"][0]["env"]}
     assert "PAGERDUTY_ROUTING_KEY" not in env  # would page every --service with one key
+    # `python test_paging.py` records on the volume, not the read-only root filesystem.
+    assert {"name": "IRCTL_RECORD_FILE", "value": "/var/lib/irctl/page-tests.jsonl"} in toolbox[
+        "containers"
+    ][0]["env"]
     assert {"name": "pagerduty", "mountPath": "/etc/pagerduty", "readOnly": True} in toolbox[
         "containers"
     ][0]["volumeMounts"]

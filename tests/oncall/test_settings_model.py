@@ -27,9 +27,14 @@ def test_every_secret_says_where_it_lands() -> None:
 
 
 def test_typed_settings_read_every_plain_setting_by_name() -> None:
-    values = {s.key: f"x-{s.key}" for s in SETTINGS} | {"statuspageReplicas": "3"}
+    values = {s.key: f"x-{s.key}" for s in SETTINGS} | {
+        "statuspageReplicas": "3",
+        "syntheticChecks": "blackbox",  # one of statuspage, blackbox
+    }
     typed = DeploySettings.from_values("prod", values)
     assert typed.statuspage_replicas == 3
     assert typed.page_test_service == "x-pageTestService"
     assert typed.cert_issuer == "x-certIssuer"
+    assert typed.ingress_class_name == "x-ingressClassName"
+    assert typed.synthetic_checks == "blackbox"
     assert DeploySettings.from_values("prod", {}) == DeploySettings(stack="prod")

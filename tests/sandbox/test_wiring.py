@@ -51,18 +51,43 @@ def test_pagerduty_gets_each_service_its_key_and_the_four_tiers(dev: OrgConfig) 
     assert api["tiers"][0]["targets"][0] in ("Alex Rivera", "Sam Okafor")
 
 
-def test_prometheus_scrapes_every_demo_service_with_its_service_label(dev: OrgConfig) -> None:
-    config = wiring.prometheus_config(ADDRESSES, ["api", "web"], [Path("/r/rules.yaml")])
-    demo, statuspage = config["scrape_configs"]
-    assert [g["labels"]["service"] for g in demo["static_configs"]] == ["api", "web"]
-    assert demo["static_configs"][0]["labels"]["__metrics_path__"] == "/services/api/metrics"
+def test_prometheus_scrapes_what_the_rendered_objects_select_as_the_operator_would(
+    dev: OrgConfig,
+) -> None:
+    config = wiring.prometheus_config(ADDRESSES, dev, [Path("/r/rules.yaml")])
+    statuspage, *apps = config["scrape_configs"]
+    # The status page's rendered ServiceMonitor, on the sandbox's status page.
+    assert statuspage["job_name"] == "serviceMonitor/incident-response/statuspage/0"
     assert statuspage["honor_labels"] is True  # the probes' own service label wins
+    assert statuspage["static_configs"] == [
+        {
+            "targets": ["127.0.0.1:1004"],
+            "labels": {"namespace": "incident-response", "service": "statuspage",
+                       "pod": "statuspage-sandbox", "container": "statuspage",
+                       "endpoint": "http", "job": "statuspage"},
+        }
+    ]  # fmt: skip
+    # Each demo service as the Kubernetes Service of the same name: service="<id>", scraped
+    # by its team's monitor and by the kubelet/kube-state-metrics ones (honorLabels, so the
+    # workload's namespace/pod labels stay).
+    assert [a["static_configs"][0]["labels"]["service"] for a in apps[::2]] == [
+        s.id for s in dev.services
+    ]
+    app, cluster = apps[:2]
+    assert app["metrics_path"] == cluster["metrics_path"] == "/services/api/metrics"
+    assert (app["honor_labels"], cluster["honor_labels"]) == (False, True)
+    relabel = app["metric_relabel_configs"] + cluster["metric_relabel_configs"]
+    assert [r["action"] for r in relabel] == ["drop", "keep"]
     assert config["global"]["evaluation_interval"] == "1s"
     assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == [
         "127.0.0.1:1006"
     ]
-    slow = wiring.prometheus_config(ADDRESSES, ["api"], [], wiring.KUBE_PROMETHEUS)
+    slow = wiring.prometheus_config(ADDRESSES, dev, [], wiring.KUBE_PROMETHEUS)
     assert slow["global"]["scrape_interval"] == slow["global"]["evaluation_interval"] == "30s"
+    assert {j["scrape_interval"] for j in slow["scrape_configs"]} == {"30s"}
+    # Prod timings: the objects' own pace (the status page's probes 15 s, apps 30 s).
+    own = wiring.prometheus_config(ADDRESSES, dev, [], wiring.ScrapeTimings(None))
+    assert [j["scrape_interval"] for j in own["scrape_configs"]][:2] == ["15s", "30s"]
 
 
 def test_alertmanager_pages_the_local_pagerduty_with_key_files(
@@ -113,7 +138,7 @@ def test_bursts_only_where_the_rate_window_outlasts_the_for_duration(dev: OrgCon
 def test_prometheus_evaluates_at_the_configs_interval(dev: OrgConfig) -> None:
     timings = wiring.ScrapeTimings.for_rules(dev)
     assert timings == wiring.ScrapeTimings(timedelta(seconds=1), timedelta(seconds=1))
-    config = wiring.prometheus_config(ADDRESSES, ["api"], [], timings)
+    config = wiring.prometheus_config(ADDRESSES, dev, [], timings)
     assert config["global"]["evaluation_interval"] == "1s"
     groups = wiring.prometheus_rules(dev, timings)["groups"]
     assert {g["interval"] for g in groups} == {"1s"}

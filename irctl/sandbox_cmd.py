@@ -1,4 +1,7 @@
-"""`irctl sandbox` and `irctl drill`, mounted on irctl's app by `register(app)`."""
+"""`irctl sandbox` and `irctl drill`, mounted on irctl's app by `register(app)`.
+
+The command lives in the CLI so the sandbox never imports the CLI (tests/test_layers.py).
+"""
 
 from __future__ import annotations
 
