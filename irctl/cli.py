@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from irctl import alerting, drift_cmd, import_cmd, oncall_cmd  # issue 13
 from irctl import diff as diff_cmd  # issue 5
@@ -109,7 +110,7 @@ def main() -> None:
         if os.environ.get("IRCTL_DEBUG"):
             raise
         err.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+            f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}\n"
             "This is a bug in irctl; rerun with IRCTL_DEBUG=1 for the traceback and report it.",
             highlight=False,
         )

@@ -36,3 +36,33 @@ def test_berlin_handoff_is_0900_local_in_summer_and_winter(
 ) -> None:
     output = show(week)
     assert f"│ Platform primary │ {local} │ {utc} │ {handover} │" in output
+
+
+def test_square_brackets_in_names_and_keys_are_text_not_markup(prod_data, write_config) -> None:
+    # Rich reads "[/x]" as a closing tag: printed as markup it ended in exit 70 (and
+    # "[bold]" vanished from messages).
+    prod_data["people"][0]["name"] = "Alex [/x] Rivera"
+    config = write_config(prod_data)
+    shown = subprocess.run(
+        [sys.executable, "-m", "irctl", "oncall", "show", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert "Alex [/x] Rivera" in shown.stdout
+
+    config.write_text(config.read_text() + '"[/x]": 1\n"[bold]typo": 2\n')
+    checked = subprocess.run(
+        [sys.executable, "-m", "irctl", "config", "check", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+    assert checked.returncode == 2, checked.stderr
+    message = " ".join(checked.stderr.split())
+    assert "unknown key '[/x]'" in message and "unknown key '[bold]typo'" in message
