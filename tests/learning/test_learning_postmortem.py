@@ -151,7 +151,7 @@ def test_new_refuses_to_overwrite(server: FakePagerDutyServer, tmp_path: Path) -
 def test_new_for_an_unknown_incident_fails_clearly(server: FakePagerDutyServer) -> None:
     result = invoke("new", "NOPE", "--config", str(PROD), "--api-url", server.url,
                     "--token", TOKEN)  # fmt: skip
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert "could not read incident NOPE" in result.output
 
 
