@@ -51,7 +51,7 @@ def render(
     stack: StackOption = "prod",
     config: ConfigOption = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Output folder (default: out/<stack>).")
+        Path | None, typer.Option("--out", "-o", help="Output folder (default: out/STACK).")
     ] = None,
 ) -> None:
     """Run the Pulumi program offline under a recording mock engine and write plan.json and

@@ -486,7 +486,7 @@ def postmortem_new(
     token: TokenOption = None,
     token_env: TokenEnvOption = None,
 ) -> None:
-    """Write docs/postmortems/<date>-<slug>.md from the template, prefilled from PagerDuty
+    """Write docs/postmortems/DATE-SLUG.md from the template, prefilled from PagerDuty
     (front matter, impact window, acknowledgement and resolution times, tiers reached,
     responders, the timeline from the incident's log), with deadlines counted from the
     incident's RESOLUTION as the org config sets them (default: draft 24 h, review and
@@ -784,7 +784,7 @@ def calendar_command(
     stack: StackOption = "prod",
     config: ConfigOption = None,
     out_dir: Annotated[
-        Path, typer.Option("--out-dir", help="Folder for oncall.ics and one <person>.ics each.")
+        Path, typer.Option("--out-dir", help="Folder for oncall.ics and one PERSON-ID.ics each.")
     ] = Path("out/calendar"),
     since: Annotated[str | None, typer.Option(help="First day (UTC date). Default: today.")] = None,
     days: Annotated[int, typer.Option(help="How many days of shifts to include.")] = 180,

@@ -387,3 +387,20 @@ def test_every_review_invitation_is_stable_between_runs(
     ]
 
     assert len(uids) == 2 and uids[0] == uids[1]
+
+
+@pytest.mark.parametrize(
+    ("command", "placeholder"),
+    [
+        (["postmortem", "new"], "docs/postmortems/DATE-SLUG.md"),
+        (["calendar"], "PERSON-ID.ics"),
+        (["render"], "out/STACK"),
+    ],
+)
+def test_help_shows_file_name_placeholders(command: list[str], placeholder: str) -> None:
+    # Rich help swallows "<date>"-style placeholders: it printed "docs/postmortems/-.md".
+    from irctl.cli import app
+
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0
+    assert placeholder in result.stdout
