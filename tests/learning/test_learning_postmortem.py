@@ -393,7 +393,7 @@ def test_every_review_invitation_is_stable_between_runs(
     ("command", "placeholder"),
     [
         (["postmortem", "new"], "docs/postmortems/DATE-SLUG.md"),
-        (["calendar"], "PERSON-ID.ics"),
+        (["calendar"], "one PERSON-ID.ics each"),
         (["render"], "out/STACK"),
     ],
 )
