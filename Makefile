@@ -99,6 +99,7 @@ bench: bootstrap
 	bench/statuspage/run.sh 4 5
 	$(BIN)/python bench/latency/run.py --rounds 3 --write docs/benchmarks.md
 	$(BIN)/python bench/oncall/coverage.py --teams 10 50 200
+	$(BIN)/python bench/render/run.py --services 100 300 1000
 
 clean:
 	rm -rf out .pytest_cache .mypy_cache .ruff_cache
