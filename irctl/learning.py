@@ -413,7 +413,7 @@ def incident_timeline(
             who = f" [{row.who}]" if row.who else ""
             print(f"{row.at:%Y-%m-%d %H:%M:%S}  {row.source:<12}  {row.what}{who}")
     for note in notes:
-        err.print(f"note: {note}", highlight=False)
+        err.print(f"note: {note}", highlight=False, markup=False)
 
 
 def read_drill_reports(
@@ -538,9 +538,10 @@ def postmortem_new(
             err.print(
                 "not invited (not people in the org config): " + ", ".join(unknown),
                 highlight=False,
+                markup=False,
             )
     for note in notes:
-        err.print(f"timeline: {note}", highlight=False)
+        err.print(f"timeline: {note}", highlight=False, markup=False)
     console.print(
         "next: fill in every section and the front matter (severity, review date, action "
         "items), then run `irctl postmortem check " + str(path) + "`"
@@ -745,7 +746,7 @@ def live_drill(
         events_url=events_url,
         ack_timeout=timedelta(minutes=ack_timeout_minutes),
         poll_seconds=poll_seconds,
-        progress=lambda message: console.print(message, highlight=False),
+        progress=lambda message: console.print(message, highlight=False, markup=False),
     )
     report_dir.mkdir(parents=True, exist_ok=True)
     report_path = report_dir / f"{result.sent_at:%Y-%m-%d-%H%M}-{scenario}.md"
@@ -772,7 +773,7 @@ def live_drill(
     print(f"recorded in {records}")
     tta = result.time_to_acknowledge
     if result.error:
-        err.print(f"drill problem: {result.error}", highlight=False, soft_wrap=True)
+        err.print(f"drill problem: {result.error}", highlight=False, markup=False, soft_wrap=True)
     if tta is None or tta >= timedelta(minutes=5):
         raise typer.Exit(1)
 

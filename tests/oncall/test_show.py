@@ -56,3 +56,6 @@ def test_square_brackets_in_names_and_keys_are_text_not_markup(prod_data, write_
     assert checked.returncode == 2, checked.stderr
     message = " ".join(checked.stderr.split())
     assert "unknown key '[/x]'" in message and "unknown key '[bold]typo'" in message
+    diffed = irctl("diff", "--config", str(config), "--base", "HEAD")
+    assert diffed.returncode == 2, diffed.stderr
+    assert "unknown key '[/x]'" in " ".join(diffed.stderr.split())
