@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from irctl import (
     alerting,
@@ -122,7 +123,7 @@ def main() -> None:
         if os.environ.get("IRCTL_DEBUG"):
             raise
         err.print(
-            f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+            f"[bold red]internal error:[/] {type(exc).__name__}: {escape(str(exc))}\n"
             "This is a bug in irctl; rerun with IRCTL_DEBUG=1 for the traceback and report it.",
             highlight=False,
         )

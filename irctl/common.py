@@ -7,6 +7,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from irctl.stacks import (
     StackError,
@@ -44,7 +45,8 @@ ConfigOption = Annotated[
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    # escape: messages quote user input and API errors, whose "[...]" is text, not markup
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -62,5 +64,5 @@ def load_org(stack: str, config: Path | None, *, deploying: bool = False) -> tup
     except StackError as exc:
         fail(str(exc), 2)
     except ConfigError as exc:
-        err.print(f"[bold red]error:[/] {exc.report()}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(exc.report())}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None

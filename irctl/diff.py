@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 
 from irctl.common import ConfigOption, StackOption, console, err, fail
 from irctl.stacks import StackError, config_file_for
@@ -495,7 +496,7 @@ def diff_command(
     try:
         after = load_config(path)
     except ConfigError as exc:
-        err.print(f"[bold red]error:[/] {exc.report()}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(exc.report())}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from None
     text = config_at_ref(base, path)
     if text is None:
@@ -508,7 +509,8 @@ def diff_command(
             before = load_config(old_file)
         except ConfigError as exc:
             err.print(
-                f"[bold red]error:[/] the config at {base} does not load:\n{exc.report()}",
+                f"[bold red]error:[/] the config at {escape(base)} does not load:\n"
+                + escape(exc.report()),
                 highlight=False,
                 soft_wrap=True,
             )

@@ -41,6 +41,16 @@ TokenOption = Annotated[
         show_default=False,
     ),
 ]
+TokenEnvOption = Annotated[
+    str | None,
+    typer.Option(
+        "--token-env",
+        metavar="VAR",
+        help="Read the token from this environment variable instead of --token, as irctl "
+        "drift and import do (the token stays out of the shell history).",
+        show_default=False,
+    ),
+]
 RecordsOption = Annotated[
     Path,
     typer.Option(
@@ -75,7 +85,15 @@ def parse_when(text: str, *, end_of_day: bool = False) -> datetime:
     return moment
 
 
-def _require_token(token: str | None) -> str:
+def _require_token(token: str | None, token_env: str | None = None) -> str:
+    """The token from --token-env VAR when given (as `irctl drift` and `import` take it),
+    else from --token / $PAGERDUTY_TOKEN."""
+    if token_env:
+        import os
+
+        token = os.environ.get(token_env, "").strip()
+        if not token:
+            fail(f"no PagerDuty API token: environment variable {token_env} is not set or empty", 2)
     if not token:
         fail(f"no PagerDuty API token: pass --token or set ${TOKEN_ENV}", 2)
     return token
@@ -119,6 +137,7 @@ def metrics_command(
     ] = None,
     api_url: ApiUrlOption = "https://api.pagerduty.com",
     token: TokenOption = None,
+    token_env: TokenEnvOption = None,
     prometheus_url: Annotated[
         str | None,
         typer.Option(
@@ -200,7 +219,7 @@ def metrics_command(
             "give one availability source, --prometheus-url or --statuspage-url, not both",
             2,
         )
-    client = pagerduty_api.RateLimitedClient(_require_token(token), base_url=api_url)
+    client = pagerduty_api.RateLimitedClient(_require_token(token, token_env), base_url=api_url)
     notes: list[str] = []
     try:
         service_ids = pagerduty_api.resolve_service_ids(client, service or [])
@@ -210,7 +229,7 @@ def metrics_command(
     except LookupError as exc:
         fail(str(exc), 2)
     except pagerduty.Error as exc:
-        fail(f"reading incidents from {api_url} failed: {exc}", 3)
+        fail(f"reading incidents from {api_url} failed: {exc}", 2)
     if client.waits:
         notes.append(
             f"PagerDuty rate-limited this run; waited {sum(client.waits):g} s in "
@@ -364,6 +383,7 @@ def incident_timeline(
     ] = OutputFormat.table,
     api_url: ApiUrlOption = "https://api.pagerduty.com",
     token: TokenOption = None,
+    token_env: TokenEnvOption = None,
 ) -> None:
     """Merge PagerDuty's log entries, the status page's updates, the alerts' start times
     (Prometheus ALERTS) and deploys (git log of learning.deploy_branch) into one timeline,
@@ -375,11 +395,11 @@ def incident_timeline(
     from learning.postmortem import timeline_table
 
     org, _path = load_org(stack, config)
-    client = pagerduty_api.RateLimitedClient(_require_token(token), base_url=api_url)
+    client = pagerduty_api.RateLimitedClient(_require_token(token, token_env), base_url=api_url)
     try:
         record = pagerduty_api.load_record(client, incident)
     except pagerduty.Error as exc:
-        fail(f"could not read incident {incident} from {api_url}: {exc}", 3)
+        fail(f"could not read incident {incident} from {api_url}: {exc}", 2)
     rows, notes = gather_timeline(
         record, org, statuspage_url=statuspage_url, prometheus_url=prometheus_url, repo=repo
     )
@@ -393,7 +413,7 @@ def incident_timeline(
             who = f" [{row.who}]" if row.who else ""
             print(f"{row.at:%Y-%m-%d %H:%M:%S}  {row.source:<12}  {row.what}{who}")
     for note in notes:
-        err.print(f"note: {note}", highlight=False)
+        err.print(f"note: {note}", highlight=False, markup=False)
 
 
 def read_drill_reports(
@@ -464,8 +484,9 @@ def postmortem_new(
     repo: RepoOption = Path("."),
     api_url: ApiUrlOption = "https://api.pagerduty.com",
     token: TokenOption = None,
+    token_env: TokenEnvOption = None,
 ) -> None:
-    """Write docs/postmortems/<date>-<slug>.md from the template, prefilled from PagerDuty
+    """Write docs/postmortems/DATE-SLUG.md from the template, prefilled from PagerDuty
     (front matter, impact window, acknowledgement and resolution times, tiers reached,
     responders, the timeline from the incident's log), with deadlines counted from the
     incident's RESOLUTION as the org config sets them (default: draft 24 h, review and
@@ -478,11 +499,11 @@ def postmortem_new(
     if owner is not None and owner not in {p.id for p in org.people}:
         fail(f"--owner {owner!r} is not a person id in the org config", 2)
     started = parse_when(impact_started_at) if impact_started_at else None
-    client = pagerduty_api.RateLimitedClient(_require_token(token), base_url=api_url)
+    client = pagerduty_api.RateLimitedClient(_require_token(token, token_env), base_url=api_url)
     try:
         record = pagerduty_api.load_record(client, incident)
     except pagerduty.Error as exc:
-        fail(f"could not read incident {incident} from {api_url}: {exc}", 3)
+        fail(f"could not read incident {incident} from {api_url}: {exc}", 2)
     if not template.exists():
         fail(f"template {template} not found", 2)
     rows, notes = gather_timeline(
@@ -517,9 +538,10 @@ def postmortem_new(
             err.print(
                 "not invited (not people in the org config): " + ", ".join(unknown),
                 highlight=False,
+                markup=False,
             )
     for note in notes:
-        err.print(f"timeline: {note}", highlight=False)
+        err.print(f"timeline: {note}", highlight=False, markup=False)
     console.print(
         "next: fill in every section and the front matter (severity, review date, action "
         "items), then run `irctl postmortem check " + str(path) + "`"
@@ -637,7 +659,7 @@ def postmortem_audit(
     try:
         incidents = pagerduty_api.load_records(client, now - timedelta(days=days), now)
     except pagerduty.Error as exc:
-        fail(f"reading incidents from {api_url} failed: {exc}", 3)
+        fail(f"reading incidents from {api_url} failed: {exc}", 2)
     filed = []
     for path in postmortem_files([folder]):
         record, problems = postmortem.read_postmortem(path.read_text(), org, now.date())
@@ -680,6 +702,7 @@ def live_drill(
         ),
     ] = None,
     token: TokenOption = None,
+    token_env: TokenEnvOption = None,
     api_url: ApiUrlOption = "https://api.pagerduty.com",
     events_url: Annotated[
         str,
@@ -718,12 +741,12 @@ def live_drill(
     result = drill.run_live_drill(
         scenario,
         routing_key=routing_key,
-        token=_require_token(token),
+        token=_require_token(token, token_env),
         api_url=api_url,
         events_url=events_url,
         ack_timeout=timedelta(minutes=ack_timeout_minutes),
         poll_seconds=poll_seconds,
-        progress=lambda message: console.print(message, highlight=False),
+        progress=lambda message: console.print(message, highlight=False, markup=False),
     )
     report_dir.mkdir(parents=True, exist_ok=True)
     report_path = report_dir / f"{result.sent_at:%Y-%m-%d-%H%M}-{scenario}.md"
@@ -750,7 +773,7 @@ def live_drill(
     print(f"recorded in {records}")
     tta = result.time_to_acknowledge
     if result.error:
-        err.print(f"drill problem: {result.error}", highlight=False, soft_wrap=True)
+        err.print(f"drill problem: {result.error}", highlight=False, markup=False, soft_wrap=True)
     if tta is None or tta >= timedelta(minutes=5):
         raise typer.Exit(1)
 
@@ -762,7 +785,7 @@ def calendar_command(
     stack: StackOption = "prod",
     config: ConfigOption = None,
     out_dir: Annotated[
-        Path, typer.Option("--out-dir", help="Folder for oncall.ics and one <person>.ics each.")
+        Path, typer.Option("--out-dir", help="Folder for oncall.ics and one PERSON-ID.ics each.")
     ] = Path("out/calendar"),
     since: Annotated[str | None, typer.Option(help="First day (UTC date). Default: today.")] = None,
     days: Annotated[int, typer.Option(help="How many days of shifts to include.")] = 180,

@@ -7,6 +7,7 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from irctl.common import ConfigOption, StackOption, console, err, load_org
@@ -46,7 +47,7 @@ def coverage_tables(org: OrgConfig, reports: list[PolicyCoverage]) -> list[Table
                     format_duration(tier.after),
                     _local(shift.start, zone),
                     _local(shift.end, zone),
-                    f"{person.name} ({person.role})",
+                    escape(f"{person.name} ({person.role})"),
                     f"schedule {shift.schedule_id}" if shift.schedule_id else "directly",
                 )
         hidden = sum(len(tier.shifts) for tier in report.tiers) - shown
@@ -81,13 +82,13 @@ def coverage_command(
     for table in coverage_tables(org, reports):
         console.print(table)
     for warning in (w for r in reports for w in r.warnings):
-        err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        err.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
     problems = [p for r in reports for p in r.problems]
     span = f"{weeks} weeks" if weeks else "12 months"
     if problems:
         err.print(f"[bold red]coverage check failed[/] for {path} ({len(problems)} problem(s)):")
         for problem in problems:
-            err.print(f"  - {problem}", highlight=False, soft_wrap=True)
+            err.print(f"  - {escape(problem)}", highlight=False, soft_wrap=True)
         raise typer.Exit(1)
     console.print(
         f"[green]coverage OK[/]: every minute of the next {span} reaches tier 1, nobody is in "
@@ -108,11 +109,11 @@ def handoffs(org: OrgConfig, start: datetime, end: datetime) -> Table:
                 continue
             if shift.start != start:
                 table.add_row(
-                    schedule.name,
+                    escape(schedule.name),
                     f"{shift.start.astimezone(zone):%a %d %b %H:%M} {schedule.zone}",
                     f"{shift.start:%H:%M} UTC",
-                    org.person(previous).name if previous else "nobody",
-                    org.person(shift.person_id).name
+                    escape(org.person(previous).name) if previous else "nobody",
+                    escape(org.person(shift.person_id).name)
                     + (" (override)" if shift.rotation == OVERRIDE else ""),
                 )
             previous = shift.person_id
@@ -124,7 +125,9 @@ def summary(org: OrgConfig, now: datetime) -> list[Table]:
     this_monday = datetime.combine(now.date() - timedelta(days=now.weekday()), datetime.min.time())
     zone = ZoneInfo(org.org.time_zone)
     weeks = [this_monday.replace(tzinfo=zone) + timedelta(days=7 * i, hours=12) for i in (0, 1)]
-    on_call = Table(title=f"{org.org.name}: who is on call (checked Monday noon, {zone.key})")
+    on_call = Table(
+        title=f"{escape(org.org.name)}: who is on call (checked Monday noon, {zone.key})"
+    )
     on_call.add_column("schedule")
     on_call.add_column(f"this week ({weeks[0]:%d %b})")
     on_call.add_column(f"next week ({weeks[1]:%d %b})")
@@ -132,17 +135,19 @@ def summary(org: OrgConfig, now: datetime) -> list[Table]:
         names = []
         for moment in weeks:
             person = on_call_at(schedule, moment, org.overrides)
-            names.append(org.person(person).name if person else "[red]nobody[/]")
-        on_call.add_row(schedule.name, *names)
+            names.append(escape(org.person(person).name) if person else "[red]nobody[/]")
+        on_call.add_row(escape(schedule.name), *names)
 
     ladders = Table(title="Escalation ladders (unacknowledged incident)")
     for column in ("policy", "tier", "paged after", "targets", "PagerDuty rule delay"):
         ladders.add_column(column)
     for policy in org.escalation_policies:
         for number, (tier, rule) in enumerate(zip(policy.tiers, rules(policy), strict=True), 1):
-            targets = ", ".join(
-                org.schedule(t.schedule).name if t.schedule else org.person(t.person or "").name
-                for t in tier.targets
+            targets = escape(
+                ", ".join(
+                    org.schedule(t.schedule).name if t.schedule else org.person(t.person or "").name
+                    for t in tier.targets
+                )
             )
             ladders.add_row(
                 policy.id,
@@ -165,7 +170,7 @@ def summary(org: OrgConfig, now: datetime) -> list[Table]:
         services.add_column(column)
     for service in org.services:
         services.add_row(
-            f"{service.name} ({service.id})",
+            escape(f"{service.name} ({service.id})"),
             service.escalation_policy,
             service.urgency,
             format_duration(service.acknowledgement_timeout)

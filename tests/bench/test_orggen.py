@@ -27,3 +27,13 @@ def test_cli_writes_a_file(tmp_path: Path) -> None:
     org = parse_config(out.read_text(), str(out))
     assert [s.id for s in org.services][-1] == "page-test"
     assert len(org.people) == 3 * 4 + 1  # four a team, one executive for all
+
+
+def test_cli_writes_no_yaml_aliases(tmp_path: Path) -> None:
+    # Shared values dumped as anchors/aliases would pass the loader's 200-alias budget at
+    # about 400 services: the 1,000-service benchmark org was refused before it rendered.
+    out = tmp_path / "org.yaml"
+    assert main(["--services", "10", "--teams", "3", "--out", str(out)]) == 0
+    events = list(yaml.parse(out.read_text()))
+    assert not [e for e in events if isinstance(e, yaml.AliasEvent)]
+    assert not [e for e in events if getattr(e, "anchor", None)]

@@ -285,12 +285,37 @@ def test_cli_without_token_says_how_to_give_one(server: FakePagerDutyServer) -> 
     assert "PAGERDUTY_TOKEN" in result.output
 
 
+def test_cli_reads_the_token_from_the_token_env_variable(
+    server: FakePagerDutyServer, tmp_path: Path
+) -> None:
+    args = ["metrics", "--since", "2026-11-01", "--until", "2026-11-30", "--api-url", server.url,
+            "--config", str(PROD), "--records", str(tmp_path / "none.jsonl"), "--format", "json",
+            "--token-env", "MY_PD_KEY"]  # fmt: skip
+    unset = CliRunner().invoke(cli_app(), args, env={"PAGERDUTY_TOKEN": TOKEN})
+    assert unset.exit_code == 2
+    assert "environment variable MY_PD_KEY is not set or empty" in unset.output
+    read = CliRunner().invoke(cli_app(), args, env={"MY_PD_KEY": TOKEN})
+    assert read.exit_code == 0, read.output
+    assert json.loads(read.stdout)["overall"]["mtta"]["count"] == 5
+    assert TOKEN not in read.output
+
+
+def test_cli_with_an_unreachable_api_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli_app(),
+        ["metrics", "--api-url", "http://127.0.0.1:9", "--config", str(PROD)],
+        env={"PAGERDUTY_TOKEN": TOKEN},
+    )
+    assert result.exit_code == 2
+    assert "reading incidents from http://127.0.0.1:9 failed" in " ".join(result.output.split())
+
+
 def test_cli_with_a_wrong_token_fails_clearly(server: FakePagerDutyServer) -> None:
     result = CliRunner().invoke(
         cli_app(), ["metrics", "--api-url", server.url, "--token", "wrong", "--config", str(PROD)]
     )
 
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert "401" in result.output
 
 

@@ -151,7 +151,7 @@ def test_new_refuses_to_overwrite(server: FakePagerDutyServer, tmp_path: Path) -
 def test_new_for_an_unknown_incident_fails_clearly(server: FakePagerDutyServer) -> None:
     result = invoke("new", "NOPE", "--config", str(PROD), "--api-url", server.url,
                     "--token", TOKEN)  # fmt: skip
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert "could not read incident NOPE" in result.output
 
 
@@ -387,3 +387,20 @@ def test_every_review_invitation_is_stable_between_runs(
     ]
 
     assert len(uids) == 2 and uids[0] == uids[1]
+
+
+@pytest.mark.parametrize(
+    ("command", "placeholder"),
+    [
+        (["postmortem", "new"], "docs/postmortems/DATE-SLUG.md"),
+        (["calendar"], "one PERSON-ID.ics each"),
+        (["render"], "out/STACK"),
+    ],
+)
+def test_help_shows_file_name_placeholders(command: list[str], placeholder: str) -> None:
+    # Rich help swallows "<date>"-style placeholders: it printed "docs/postmortems/-.md".
+    from irctl.cli import app
+
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "300"})
+    assert result.exit_code == 0
+    assert placeholder in result.stdout
