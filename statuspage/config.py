@@ -112,7 +112,9 @@ class _Check(_Strict):
         None,
         description="The probes' `service` label; default: the component's first service.",
     )
-    timeout: Duration = timedelta(seconds=5)
+    # Above the 5 s latency threshold of the paging rules: a probe that gives up at 5 s turns
+    # "slow" into "down" (the blackbox exporter's module timeout has the same pitfall).
+    timeout: Duration = Field(timedelta(seconds=10), description="Give up after this long.")
     interval: Duration = timedelta(seconds=30)
     failures_before_partial_outage: int = Field(2, ge=1, le=100)
     failures_before_major_outage: int = Field(4, ge=1, le=100)

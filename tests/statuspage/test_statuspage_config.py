@@ -131,7 +131,11 @@ def test_the_org_config_validates_checks_with_the_services_own_models(
     checks[0]["interval"] = "1m30s"
     rendered = statuspage_config(load_config(write_config(data)))
     check = rendered["groups"][0]["components"][0]["checks"][0]
-    assert (check["interval"], check["timeout"], check["degraded_latency"]) == ("1m30s", "5s", "3s")
+    assert (check["interval"], check["timeout"], check["degraded_latency"]) == (
+        "1m30s",
+        "10s",
+        "3s",
+    )
     assert parse_config(rendered, "rendered").all_components()
 
     checks[0]["interval"] = "2w"  # the org config's own durations have weeks; checks do not

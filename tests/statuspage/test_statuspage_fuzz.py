@@ -44,8 +44,11 @@ def test_no_request_gets_a_server_error(case: schemathesis.Case, granian_url: st
         base_url=granian_url, headers={"authorization": f"Bearer {TOKEN}"}, timeout=20
     )
     assert response.status_code < 500, (case.method, case.path, case.body, response.text)
-    if response.status_code >= 400:
-        assert "error" in response.json()
+    # A generated Content-Length or Transfer-Encoding header that contradicts the body is
+    # refused by the HTTP server itself (an empty 400) before the app sees the request.
+    framing = {k.lower() for k in (case.headers or {})} & {"content-length", "transfer-encoding"}
+    if response.status_code >= 400 and not framing:
+        assert "error" in response.json(), (response.status_code, response.text)
 
 
 def test_the_document_is_served(granian_url: str) -> None:
