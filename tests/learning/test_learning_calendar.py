@@ -49,6 +49,9 @@ escalation_policies:
 services:
   - {id: api, name: Public API, team: platform, escalation_policy: platform}
   - {id: payments, name: Payments, team: platform, escalation_policy: platform}
+  # The prod stack's pageTestService must exist (irctl loads the org for that stack).
+  - {id: page-test, name: Paging self-test, team: platform, escalation_policy: platform,
+     alerts: {enabled: false}}
 """
 
 
@@ -98,7 +101,7 @@ def test_calendar_has_each_shift_per_person(tmp_path: Path) -> None:
     assert len(events(cal / "oncall.ics")) == 6
     calendar = Calendar.from_ical((cal / "bob.ics").read_bytes())
     [shift] = calendar.events
-    assert "Pages for: Public API, Payments." in str(shift["description"])
+    assert "Pages for: Public API, Payments, Paging self-test." in str(shift["description"])
     assert str(shift["attendee"]) == "mailto:bob@example.com"
     assert str(calendar["x-wr-calname"]) == "Bob Diaz on call"
 
