@@ -6,8 +6,10 @@ from typing import Any
 
 import yaml
 
+from orgconfig.yamlsafe import FastDumper
 
-class _Dumper(yaml.CSafeDumper):  # libyaml's emitter: the pure-Python one is the slow part
+
+class _Dumper(FastDumper):  # libyaml's emitter: the pure-Python one is the slow part
     pass
 
 

@@ -70,7 +70,7 @@ def render(
     # A one-shot command whose heap is all live until the end: no garbage collection, and
     # no interpreter teardown freeing it object by object (2-3 s of a 1,000-service render).
     gc.disable()
-    result = do_render(org, stack, path, out or Path("out") / stack)
+    result = do_render(org, stack, path, out or Path("out") / stack, exiting=True)
     console.print(f"{len(result.plan.resources)} resources planned; wrote:")
     for file in result.files:
         console.print(f"  {file}")

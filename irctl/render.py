@@ -37,11 +37,15 @@ def writers() -> list[Writer]:
     return [_write_plan, write_kubernetes, write_statuspage_config, write_alerting]
 
 
-def render(org: OrgConfig, stack: str, config_file: Path, out: Path) -> Rendered:
+def render(
+    org: OrgConfig, stack: str, config_file: Path, out: Path, *, exiting: bool = False
+) -> Rendered:
+    """Record the program and write every artifact; `exiting`: the process ends right after
+    (the CLI), so the heap is not collected at the end (one collection for both steps)."""
     out.mkdir(parents=True, exist_ok=True)
-    plan = record_program(stack, config_file.resolve(), stack_settings(stack))
-    result = Rendered(out, plan)
-    with paused_gc():
+    with paused_gc(collect=not exiting):
+        plan = record_program(stack, config_file.resolve(), stack_settings(stack))
+        result = Rendered(out, plan)
         for write in writers():
             result.files.extend(write(org, plan, out))
     return result

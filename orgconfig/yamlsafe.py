@@ -29,7 +29,30 @@ Loc = tuple[str | int, ...]
 # times faster than the pure-Python parser on a 1,000-service org.
 FastLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # The same for writing: PyYAML's pure-Python emitter was most of a 1,000-service render.
-FastDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_BaseDumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class FastDumper(_BaseDumper):  # type: ignore[valid-type,misc]
+    """libyaml's emitter, and a shorter path through PyYAML's (pure-Python) representer for the
+    plain dicts, lists and strings rendered documents are made of: no alias bookkeeping and no
+    walk of the type's MRO per node (PyYAML 6.0 `BaseRepresenter.represent_data`). The output
+    is byte for byte what `CSafeDumper` writes (tests/oncall/test_yaml_dump.py); anything else
+    takes PyYAML's own path. A third of the representer's time at 1,000 services."""
+
+    def represent_data(self, data: Any) -> yaml.Node:
+        kind = type(data)
+        if kind is dict and self.default_flow_style is False and not self.sort_keys:
+            return yaml.MappingNode(
+                "tag:yaml.org,2002:map",
+                [(self.represent_data(k), self.represent_data(v)) for k, v in data.items()],
+                flow_style=False,
+            )
+        if kind is list and self.default_flow_style is False:
+            return yaml.SequenceNode(
+                "tag:yaml.org,2002:seq", [self.represent_data(v) for v in data], flow_style=False
+            )
+        return super().represent_data(data)
+
 
 # Limits. The largest real org configs we know of are a few hundred kB; PagerDuty's longest
 # documented text fields are 10,000 characters (OpenAPI `StatusPagePostmortem.message`).
