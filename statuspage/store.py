@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from statuspage import schema
+from statuspage import outbox, schema
 from statuspage.config import StatusPageConfig
 from statuspage.migrations import migrate
 from statuspage.state import (
@@ -142,6 +142,14 @@ class Store:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
             yield conn
             conn.execute(update(schema.revision).values(value=schema.revision.c.value + 1))
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A serialised write that changes nothing on the page (no re-render)."""
+        with self._lock, self.engine.begin() as conn:
+            if self.is_postgres:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
+            yield conn
 
     def revision(self) -> int:
         with self.engine.connect() as conn:
@@ -460,9 +468,10 @@ class Store:
                     "new_status": new_status or old,
                 }
             )
+        update_id = new_id()
         conn.execute(
             insert(schema.incident_update).values(
-                id=new_id(),
+                id=update_id,
                 incident_id=incident_id,
                 status=status,
                 body=body,
@@ -470,6 +479,8 @@ class Store:
                 affected_components=json.dumps(affected),
             )
         )
+        # Subscribers' messages commit with the update or not at all.
+        outbox.notify_update(conn, incident_id, update_id, status, component_ids, now)
 
     def _add_update(
         self,

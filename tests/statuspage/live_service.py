@@ -83,7 +83,15 @@ class Live:
     def reset(self) -> None:
         """Back to an empty page, so one server can serve many tests."""
         with self.service.store.engine.begin() as conn:
-            for table in (schema.alert, schema.incident, schema.incident_update, schema.uptime_day):
+            for table in (
+                schema.alert,
+                schema.incident,
+                schema.incident_update,
+                schema.uptime_day,
+                schema.subscriber,
+                schema.notification,
+                schema.outbox,
+            ):
                 conn.execute(delete(table))
             conn.execute(
                 update(schema.component_state).values(

@@ -1,0 +1,393 @@
+"""The outbox: notifications written in the transaction of the change, sent by the leader.
+
+A change and its messages commit together, so a crash after the commit loses nothing: the
+rows wait in the database for whichever replica leads next. Each row is one message to one
+recipient with its own attempts and backoff; a sender claims rows with a lease before
+sending (a conditional UPDATE, so two senders never take the same row) and marks them
+sent, retried or dead afterwards. A sender killed between sending and marking re-sends
+that row once its lease ends: delivery is at least once in that narrow window, exactly
+once otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+import httpx
+from sqlalchemy import Connection, and_, insert, or_, select, update
+
+from statuspage import schema
+from statuspage.config import StatusPageConfig
+from statuspage.notices import (
+    clock_events,
+    event_for_update,
+    follows,
+    notice,
+    notification_key,
+    webhook_body,
+)
+from statuspage.notify_mail import (
+    PermanentFailure,
+    SmtpSettings,
+    confirmation_mail,
+    notification_mail,
+    send_mail,
+)
+from statuspage.notify_webhook import TargetError, check_resolves_public, post
+from statuspage.state import Incident, PageView
+
+log = logging.getLogger("statuspage.outbox")
+MAX_ATTEMPTS = 8
+BACKOFF_FIRST = timedelta(seconds=5)
+BACKOFF_MAX = timedelta(hours=1)
+LEASE = timedelta(minutes=2)
+BATCH = 50
+CONCURRENCY = 8
+Outcome = Literal["sent", "retry", "dead"]
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before attempt `attempts + 1`: 5 s, 10 s, 20 s ... at most an hour."""
+    return min(BACKOFF_FIRST * 2 ** max(0, attempts - 1), BACKOFF_MAX)
+
+
+def http_outcome(status: int) -> Outcome:
+    """2xx is delivered; 408, 429 and 5xx may pass later; any other answer (a redirect,
+    a refusal) will not change by retrying."""
+    if 200 <= status < 300:
+        return "sent"
+    if status in (408, 429) or status >= 500:
+        return "retry"
+    return "dead"
+
+
+# ---- writing: inside the caller's transaction ------------------------------------------
+
+
+def notify(
+    conn: Connection,
+    incident_id: str,
+    kind: str,
+    event: str,
+    components: list[str],
+    now: datetime,
+    update_id: str | None = None,
+) -> bool:
+    """Record an event once and queue one message per confirmed subscriber following any
+    of `components`; returns False when the event was recorded before."""
+    key = notification_key(incident_id, event, update_id)
+    table = schema.notification
+    if conn.execute(select(table.c.id).where(table.c.key == key)).first() is not None:
+        return False
+    notification_id = secrets.token_hex(12)
+    conn.execute(
+        insert(table).values(
+            id=notification_id,
+            key=key,
+            event=event,
+            kind=kind,
+            incident_id=incident_id,
+            update_id=update_id,
+            created_at=now,
+        )
+    )
+    subscribers = schema.subscriber
+    rows = [
+        _outbox_row(s.id, "notify", now, notification_id)
+        for s in conn.execute(
+            select(subscribers.c.id, subscribers.c.components).where(
+                subscribers.c.confirmed_at.is_not(None)
+            )
+        )
+        if follows(json.loads(s.components), components)
+    ]
+    if rows:
+        conn.execute(insert(schema.outbox), rows)
+    return True
+
+
+def notify_update(
+    conn: Connection,
+    incident_id: str,
+    update_id: str,
+    status: str,
+    components: list[str],
+    now: datetime,
+) -> None:
+    """The hook for every incident or maintenance update the store writes."""
+    table = schema.incident
+    kind = conn.execute(select(table.c.kind).where(table.c.id == incident_id)).scalar()
+    kind = kind or "incident"
+    earlier = conn.execute(
+        select(schema.incident_update.c.id)
+        .where(
+            and_(
+                schema.incident_update.c.incident_id == incident_id,
+                schema.incident_update.c.id != update_id,
+            )
+        )
+        .limit(1)
+    ).first()
+    event = event_for_update(kind, status, first=earlier is None)
+    notify(conn, incident_id, kind, event, components, now, update_id)
+
+
+def notify_clock(conn: Connection, maintenances: list[Incident], now: datetime) -> int:
+    """Maintenance windows that started or ended by the clock since the last look."""
+    return sum(
+        notify(conn, m.id, "maintenance", event, m.components, now)
+        for m in maintenances
+        for event in clock_events(m, now)
+    )
+
+
+def enqueue_confirmation(conn: Connection, subscriber_id: str, now: datetime) -> None:
+    conn.execute(insert(schema.outbox).values(**_outbox_row(subscriber_id, "confirm", now, None)))
+
+
+def _outbox_row(
+    subscriber_id: str, message: str, now: datetime, notification_id: str | None
+) -> dict[str, Any]:
+    return {
+        "subscriber_id": subscriber_id,
+        "message": message,
+        "notification_id": notification_id,
+        "created_at": now,
+        "attempts": 0,
+        "next_attempt_at": now,
+    }
+
+
+# ---- sending: the leader's loop ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    attempts: int
+    message: str
+    kind: str
+    address: str
+    token: str
+    secret: str | None
+    event: str | None
+    incident_id: str | None
+    incident_kind: str | None
+    update_id: str | None
+
+
+@dataclass(frozen=True)
+class Result:
+    id: int
+    attempts: int
+    outcome: Outcome
+    error: str | None = None
+
+
+class Sender:
+    """Claims due rows, sends them concurrently, records what happened."""
+
+    def __init__(
+        self,
+        store: Any,  # statuspage.store.Store; Any keeps this module below the store
+        config: StatusPageConfig,
+        smtp: SmtpSettings | None,
+        allow_private_webhooks: bool,
+        on_result: Callable[[str, Outcome], None] = lambda channel, outcome: None,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.smtp = smtp
+        self.allow_private_webhooks = allow_private_webhooks
+        self.on_result = on_result
+        self.base_url = config.page.url.rstrip("/")
+
+    def link(self, action: str, token: str) -> str:
+        return f"{self.base_url}/subscriptions/{action}/{token}"
+
+    async def run(self, poll_seconds: float) -> None:
+        async with httpx.AsyncClient() as client:
+            while True:
+                try:
+                    while await self.tick(client) == BATCH:
+                        pass
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("delivering notifications failed; retrying")
+                await asyncio.sleep(poll_seconds)
+
+    async def tick(self, client: httpx.AsyncClient, now: datetime | None = None) -> int:
+        """One pass: record clock events, send what is due; returns how many rows it took."""
+        now = now or datetime.now(UTC)
+        await asyncio.to_thread(self.record_clock_events, now)
+        claimed = await asyncio.to_thread(self.claim, now)
+        if not claimed:
+            return 0
+        view = await asyncio.to_thread(self.store.read_view)
+        incidents = await asyncio.to_thread(self._incidents, claimed)
+        limit = asyncio.Semaphore(CONCURRENCY)
+
+        async def one(row: Claimed) -> Result:
+            async with limit:
+                return await self.send(row, client, view, incidents)
+
+        results = await asyncio.gather(*(one(r) for r in claimed))
+        await asyncio.to_thread(self.finish, results, datetime.now(UTC))
+        return len(claimed)
+
+    def record_clock_events(self, now: datetime) -> None:
+        window_start = now - timedelta(days=1)
+        table = schema.incident
+        with self.store.engine.connect() as conn:
+            rows = conn.execute(
+                select(table.c.id).where(
+                    and_(
+                        table.c.kind == "maintenance",
+                        table.c.scheduled_for <= now,
+                        table.c.scheduled_until >= window_start,
+                    )
+                )
+            ).all()
+        if not rows:
+            return
+        maintenances = [self.store.get_incident(r.id, "maintenance") for r in rows]
+        if not any(clock_events(m, now) for m in maintenances):
+            return
+        with self.store.transaction() as conn:
+            notify_clock(conn, maintenances, now)
+
+    def claim(self, now: datetime) -> list[Claimed]:
+        out, sub, note = schema.outbox, schema.subscriber, schema.notification
+        free = or_(out.c.claimed_until.is_(None), out.c.claimed_until < now)
+        # With e-mail switched off its rows wait (unclaimed) for it to come back.
+        mail_off = [sub.c.kind != "email"] if self.smtp is None else []
+        with self.store.engine.begin() as conn:
+            candidates = conn.execute(
+                select(
+                    out.c.id,
+                    out.c.attempts,
+                    out.c.message,
+                    sub.c.kind,
+                    sub.c.address,
+                    sub.c.token,
+                    sub.c.secret,
+                    note.c.event,
+                    note.c.incident_id,
+                    note.c.kind.label("incident_kind"),
+                    note.c.update_id,
+                )
+                .join(sub, sub.c.id == out.c.subscriber_id)
+                .outerjoin(note, note.c.id == out.c.notification_id)
+                .where(and_(out.c.next_attempt_at <= now, free, *mail_off))
+                .order_by(out.c.next_attempt_at, out.c.id)
+                .limit(BATCH)
+            ).all()
+            claimed = []
+            for row in candidates:
+                # Re-checked under the row lock: only one sender wins a row.
+                won = conn.execute(
+                    update(out)
+                    .where(and_(out.c.id == row.id, out.c.next_attempt_at.is_not(None), free))
+                    .values(claimed_until=now + LEASE)
+                ).rowcount
+                if won:
+                    claimed.append(Claimed(**row._asdict()))
+        return claimed
+
+    def _incidents(self, claimed: list[Claimed]) -> dict[str, Incident]:
+        found: dict[str, Incident] = {}
+        for row in claimed:
+            if row.incident_id and row.incident_kind and row.incident_id not in found:
+                try:
+                    found[row.incident_id] = self.store.get_incident(
+                        row.incident_id, row.incident_kind
+                    )
+                except LookupError:  # deleted since; its rows go dead
+                    continue
+        return found
+
+    async def send(
+        self,
+        row: Claimed,
+        client: httpx.AsyncClient,
+        view: PageView,
+        incidents: dict[str, Incident],
+    ) -> Result:
+        attempts = row.attempts + 1
+        try:
+            outcome = await self._deliver(row, client, view, incidents)
+            error = None
+        except (PermanentFailure, TargetError) as exc:
+            outcome, error = "dead", str(exc)
+        except (OSError, smtplib.SMTPException, httpx.HTTPError) as exc:
+            outcome, error = "retry", f"{type(exc).__name__}: {exc}"
+        if outcome == "retry" and attempts >= MAX_ATTEMPTS:
+            outcome = "dead"
+        if error:
+            log.warning("outbox row %s (%s): %s, %s", row.id, row.kind, outcome, error)
+        self.on_result(row.kind, outcome)
+        return Result(row.id, attempts, outcome, error)
+
+    async def _deliver(
+        self,
+        row: Claimed,
+        client: httpx.AsyncClient,
+        view: PageView,
+        incidents: dict[str, Incident],
+    ) -> Outcome:
+        unsubscribe = self.link("unsubscribe", row.token)
+        page_name = self.config.page.name
+        if row.kind == "email":
+            if self.smtp is None:
+                return "retry"
+            if row.message == "confirm":
+                msg = confirmation_mail(
+                    page_name,
+                    self.smtp.mail_from,
+                    row.address,
+                    self.link("confirm", row.token),
+                    unsubscribe,
+                )
+            else:
+                inc = incidents.get(row.incident_id or "")
+                if inc is None or row.event is None:
+                    return "dead"  # the incident is gone
+                text = notice(self.config, inc, row.event, row.update_id)
+                msg = notification_mail(
+                    page_name, self.smtp.mail_from, row.address, text, unsubscribe
+                )
+            await asyncio.to_thread(send_mail, self.smtp, msg)
+            return "sent"
+        inc = incidents.get(row.incident_id or "")
+        if inc is None or row.event is None or row.secret is None:
+            return "dead"
+        body = webhook_body(self.config, view, inc, row.event, unsubscribe)
+        await check_resolves_public(row.address, self.allow_private_webhooks)
+        raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        return http_outcome(await post(client, row.address, row.secret, raw))
+
+    def finish(self, results: list[Result], now: datetime) -> None:
+        out = schema.outbox
+        with self.store.engine.begin() as conn:
+            for r in results:
+                values: dict[str, Any] = {
+                    "attempts": r.attempts,
+                    "claimed_until": None,
+                    "last_error": r.error,
+                }
+                if r.outcome == "sent":
+                    values.update(sent_at=now, next_attempt_at=None)
+                elif r.outcome == "dead":
+                    values.update(dead_at=now, next_attempt_at=None)
+                else:
+                    values.update(next_attempt_at=now + backoff(r.attempts))
+                conn.execute(update(out).where(out.c.id == r.id).values(**values))

@@ -1,0 +1,249 @@
+"""E-mail subscriptions end to end: the form, a real SMTP server on loopback (aiosmtpd),
+double opt-in, one message per incident event, and one-click unsubscribe."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from email.message import EmailMessage
+
+import pytest
+from live_service import Live, make_config, start_service
+from smtp_sink import Mailbox, smtp_server, wait_for
+from sqlalchemy import func, select
+
+from statuspage import schema
+from statuspage.notify_mail import SmtpSettings
+from statuspage.ratelimit import Rate
+from statuspage.subscriptions import SubscriptionSettings
+
+BASE = "https://status.acme.example"
+
+
+@pytest.fixture(scope="module")
+def mail_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Live, Mailbox]]:
+    with smtp_server() as (box, port):
+        settings = SubscriptionSettings(
+            smtp=SmtpSettings("127.0.0.1", port, False, False, "status@acme.example"),
+            subscribe_rate=Rate(1000, 1.0),
+            poll_seconds=0.1,
+        )
+        db = tmp_path_factory.mktemp("mail") / "status.db"
+        yield from (
+            (live, box)
+            for live in start_service(make_config(), f"sqlite:///{db}", subscriptions=settings)()
+        )
+
+
+@pytest.fixture
+def env(mail_env: tuple[Live, Mailbox]) -> tuple[Live, Mailbox]:
+    live, box = mail_env
+    live.reset()
+    box.messages.clear()
+    box.refuse.clear()
+    return live, box
+
+
+def pending(live: Live) -> int:
+    out = schema.outbox
+    with live.service.store.engine.connect() as conn:
+        query = select(func.count()).where(out.c.next_attempt_at.is_not(None))
+        return int(conn.execute(query).scalar_one())
+
+
+def settle(live: Live) -> None:
+    """Wait until the outbox has nothing left to send."""
+    wait_for("the outbox to drain", lambda: pending(live) == 0)
+
+
+def link(msg: EmailMessage, action: str) -> str:
+    text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    match = re.search(rf"{re.escape(BASE)}(/subscriptions/{action}/[A-Za-z0-9_-]+)", text)
+    assert match, f"no {action} link in:\n{text}"
+    return match.group(1)
+
+
+def subscribe_and_confirm(live: Live, box: Mailbox, address: str, **form: object) -> str:
+    answer = live.client.post("/subscribe", data={"email": address, **form})
+    assert answer.status_code == 202, answer.text
+    assert "Check your inbox" in answer.text
+    confirmation = wait_for("the confirmation mail", lambda: box.to(address))[0]
+    assert confirmation["Subject"] == "Confirm your subscription to Acme Status"
+    page = live.client.get(link(confirmation, "confirm"))
+    assert page.status_code == 200 and "Subscription confirmed" in page.text
+    return str(confirmation["List-Unsubscribe"]).strip("<>").removeprefix(BASE)
+
+
+def subjects(box: Mailbox, address: str) -> list[str]:
+    return [str(m["Subject"]) for m in box.to(address)]
+
+
+def test_a_confirmed_subscriber_gets_each_incident_event_exactly_once(
+    env: tuple[Live, Mailbox],
+) -> None:
+    live, box = env
+    subscribe_and_confirm(live, box, "alice@example.com")
+
+    created = live.post(
+        "/api/v1/incidents",
+        {
+            "name": "Orders failing",
+            "status": "investigating",
+            "body": "Looking into it.",
+            "impact": "major",
+            "components": ["api"],
+        },
+    )
+    incident_id = created.json()["id"]
+    wait_for("the creation mail", lambda: len(box.to("alice@example.com")) == 2)
+    live.post(
+        f"/api/v1/incidents/{incident_id}/updates",
+        {"status": "identified", "body": "A bad deploy; rolling back."},
+    )
+    wait_for("the update mail", lambda: len(box.to("alice@example.com")) == 3)
+    live.post(f"/api/v1/incidents/{incident_id}/resolve", {"body": "Orders work again."})
+    settle(live)
+    # Several more polls: nothing is sent twice.
+    live.service.refresh(force=True)
+    settle(live)
+
+    assert subjects(box, "alice@example.com") == [
+        "Confirm your subscription to Acme Status",
+        "[Acme Status] New incident: Orders failing",
+        "[Acme Status] Update: Orders failing",
+        "[Acme Status] Resolved: Orders failing",
+    ]
+    update = box.to("alice@example.com")[2]
+    text = update.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "Identified - Orders failing" in text
+    assert "A bad deploy; rolling back." in text
+    assert "Affected: Public API" in text
+    assert update["From"] == "Acme Status <status@acme.example>"
+
+
+def test_every_message_unsubscribes_in_one_click(env: tuple[Live, Mailbox]) -> None:
+    live, box = env
+    subscribe_and_confirm(live, box, "bob@example.com")
+    live.post(
+        "/api/v1/incidents",
+        {
+            "name": "Slow logins",
+            "status": "investigating",
+            "body": "Checking.",
+            "impact": "minor",
+            "components": ["web"],
+        },
+    )
+    notice = wait_for("the notification", lambda: box.to("bob@example.com")[1:])[0]
+    path = link(notice, "unsubscribe")
+    # RFC 8058 headers: mail clients POST to the same link.
+    assert notice["List-Unsubscribe"] == f"<{BASE}{path}>"
+    assert notice["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    page = live.client.get(path)
+    assert page.status_code == 200 and "Unsubscribed" in page.text
+    assert live.client.get(path).status_code == 404  # gone, and it says so
+
+    live.post(
+        "/api/v1/incidents",
+        {
+            "name": "Slow again",
+            "status": "investigating",
+            "body": "Checking.",
+            "impact": "minor",
+            "components": ["web"],
+        },
+    )
+    settle(live)
+    assert len(box.to("bob@example.com")) == 2  # the confirmation and the first incident
+
+
+def test_rfc8058_one_click_post_unsubscribes(env: tuple[Live, Mailbox]) -> None:
+    live, box = env
+    path = subscribe_and_confirm(live, box, "carol@example.com")
+    answer = live.client.post(
+        path,
+        content=b"List-Unsubscribe=One-Click",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 200
+    with live.service.store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(schema.subscriber)).scalar() == 0
+
+
+def test_nothing_but_the_confirmation_reaches_an_unconfirmed_address(
+    env: tuple[Live, Mailbox],
+) -> None:
+    live, box = env
+    assert live.client.post("/subscribe", data={"email": "dave@example.com"}).status_code == 202
+    wait_for("the confirmation", lambda: box.to("dave@example.com"))
+    live.post(
+        "/api/v1/incidents",
+        {
+            "name": "Outage",
+            "status": "investigating",
+            "body": "Down.",
+            "impact": "critical",
+            "components": ["api"],
+        },
+    )
+    settle(live)
+    assert subjects(box, "dave@example.com") == ["Confirm your subscription to Acme Status"]
+    # Asking again within the hour sends no second mail (the form cannot flood an inbox)
+    # and the answer does not tell whether the address was known.
+    again = live.client.post("/subscribe", data={"email": "dave@example.com"})
+    assert again.status_code == 202
+    settle(live)
+    assert len(box.to("dave@example.com")) == 1
+
+
+def test_a_subscriber_of_some_components_hears_only_about_them(
+    env: tuple[Live, Mailbox],
+) -> None:
+    live, box = env
+    subscribe_and_confirm(live, box, "erin@example.com", components="db")
+    live.post(
+        "/api/v1/incidents",
+        {
+            "name": "API down",
+            "status": "investigating",
+            "body": "Down.",
+            "impact": "critical",
+            "components": ["api"],
+        },
+    )
+    live.post(
+        "/api/v1/incidents",
+        {
+            "name": "Database slow",
+            "status": "investigating",
+            "body": "Slow.",
+            "impact": "minor",
+            "components": ["db"],
+        },
+    )
+    settle(live)
+    assert subjects(box, "erin@example.com")[1:] == ["[Acme Status] New incident: Database slow"]
+
+
+def test_a_refusing_recipient_does_not_block_the_others(env: tuple[Live, Mailbox]) -> None:
+    live, box = env
+    subscribe_and_confirm(live, box, "frank@example.com")
+    subscribe_and_confirm(live, box, "grace@example.com")
+    box.refuse.add("frank@example.com")
+    live.post(
+        "/api/v1/incidents",
+        {
+            "name": "Outage",
+            "status": "investigating",
+            "body": "Down.",
+            "impact": "critical",
+            "components": ["api"],
+        },
+    )
+    settle(live)
+    assert subjects(box, "grace@example.com")[1:] == ["[Acme Status] New incident: Outage"]
+    out = schema.outbox
+    with live.service.store.engine.connect() as conn:
+        dead = conn.execute(select(out.c.last_error).where(out.c.dead_at.is_not(None))).all()
+    assert len(dead) == 1 and "refused" in dead[0].last_error
