@@ -54,9 +54,9 @@ CONCURRENCY = 8
 Outcome = Literal["sent", "retry", "dead"]
 
 
-def backoff(attempts: int) -> timedelta:
+def backoff(attempts: int, first: timedelta = BACKOFF_FIRST) -> timedelta:
     """Wait before attempt `attempts + 1`: 5 s, 10 s, 20 s ... at most an hour."""
-    return min(BACKOFF_FIRST * 2 ** max(0, attempts - 1), BACKOFF_MAX)
+    return min(first * 2 ** max(0, attempts - 1), BACKOFF_MAX)
 
 
 def http_outcome(status: int) -> Outcome:
@@ -209,6 +209,7 @@ class Sender:
         self.allow_private_webhooks = allow_private_webhooks
         self.on_result = on_result
         self.base_url = config.page.url.rstrip("/")
+        self.first_retry = BACKOFF_FIRST
 
     def link(self, action: str, token: str) -> str:
         return f"{self.base_url}/subscriptions/{action}/{token}"
@@ -389,5 +390,5 @@ class Sender:
                 elif r.outcome == "dead":
                     values.update(dead_at=now, next_attempt_at=None)
                 else:
-                    values.update(next_attempt_at=now + backoff(r.attempts))
+                    values.update(next_attempt_at=now + backoff(r.attempts, self.first_retry))
                 conn.execute(update(out).where(out.c.id == r.id).values(**values))

@@ -247,3 +247,15 @@ def test_a_refusing_recipient_does_not_block_the_others(env: tuple[Live, Mailbox
     with live.service.store.engine.connect() as conn:
         dead = conn.execute(select(out.c.last_error).where(out.c.dead_at.is_not(None))).all()
     assert len(dead) == 1 and "refused" in dead[0].last_error
+
+
+@pytest.mark.parametrize(
+    "address", ["not-an-address", "a@localhost", "victim@example.com\r\nBcc: many@example.com"]
+)
+def test_a_bad_address_gets_a_422_and_no_mail(env: tuple[Live, Mailbox], address: str) -> None:
+    live, box = env
+    answer = live.client.post("/subscribe", json={"email": address})
+    assert answer.status_code == 422
+    assert answer.json()["error"].startswith("email: ")
+    settle(live)
+    assert box.messages == []
