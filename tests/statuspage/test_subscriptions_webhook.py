@@ -9,7 +9,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -248,3 +248,46 @@ def test_subscriber_data_stays_out_of_every_public_file(live: Live) -> None:
             "/metrics",
         ):
             assert needle not in live.client.get(path).text, path
+
+
+def test_maintenance_start_and_end_are_sent_once_by_clock_or_by_hand(live: Live) -> None:
+    receiver = Receiver()
+    try:
+        assert live.client.post("/subscribe", json={"webhook_url": receiver.url}).status_code == 201
+        now = datetime.now(UTC)
+        store = live.service.store
+        store.schedule_maintenance(
+            "Database upgrade",
+            "Short read-only phase.",
+            now - timedelta(minutes=50),
+            now - timedelta(minutes=10),
+            ["db"],
+        )
+        by_hand = store.schedule_maintenance(
+            "Network work",
+            "Brief blips.",
+            now - timedelta(minutes=5),
+            now + timedelta(hours=1),
+            ["web"],
+        )
+        store.update_maintenance(by_hand, "in_progress", "Started.")
+        # The clock started and ended the first window and started the second, which a
+        # person had started already: told once.
+        live.service.sender.record_clock_events(datetime.now(UTC))
+        live.service.sender.record_clock_events(datetime.now(UTC))
+        wait_for("five deliveries", lambda: len(receiver.requests) >= 5)
+        wait_for("the outbox to drain", lambda: pending(live) == 0)
+        time.sleep(0.3)
+        events = sorted(
+            (json.loads(b)["incident"]["name"], json.loads(b)["meta"]["event"])
+            for _, b in receiver.requests
+        )
+        assert events == [
+            ("Database upgrade", "maintenance.completed"),
+            ("Database upgrade", "maintenance.scheduled"),
+            ("Database upgrade", "maintenance.started"),
+            ("Network work", "maintenance.scheduled"),
+            ("Network work", "maintenance.started"),
+        ]
+    finally:
+        receiver.close()
