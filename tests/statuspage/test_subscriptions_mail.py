@@ -3,14 +3,17 @@ double opt-in, one message per incident event, and one-click unsubscribe."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import shutil
 from collections.abc import Iterator
 from email.message import EmailMessage
 
 import pytest
-from live_service import Live, make_config, start_service
+from live_service import Live, make_config, require, start_service
 from smtp_sink import Mailbox, smtp_server, wait_for
 from sqlalchemy import func, select
+from test_statuspage_browser import ARGS, CHROMIUM
 
 from statuspage import schema
 from statuspage.notify_mail import SmtpSettings
@@ -259,3 +262,46 @@ def test_a_bad_address_gets_a_422_and_no_mail(env: tuple[Live, Mailbox], address
     assert answer.json()["error"].startswith("email: ")
     settle(live)
     assert box.messages == []
+
+
+def test_a_customer_subscribes_through_the_form_in_chromium(env: tuple[Live, Mailbox]) -> None:
+    require("chromium (/usr/bin/chromium)", shutil.which(CHROMIUM) is not None)
+    require("playwright (Python package)", importlib.util.find_spec("playwright") is not None)
+    from playwright import sync_api
+
+    live, box = env
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on(
+                "response",
+                lambda r: (
+                    errors.append(r.url)
+                    if r.status >= 400 and not r.url.endswith("/favicon.ico")
+                    else None
+                ),
+            )
+            page.goto(live.url + "/", wait_until="load")
+            page.get_by_label("E-mail address").fill("henry@example.com")
+            page.get_by_label("Customer database").check()
+            page.get_by_role("button", name="Subscribe").click()
+            page.wait_for_load_state("load")
+            # The page's own CSP (form-action 'self') let the form through.
+            assert page.get_by_role("heading", name="Check your inbox").is_visible()
+            assert "henry@example.com" in page.get_by_role("status").inner_text()
+
+            confirmation = wait_for("the confirmation", lambda: box.to("henry@example.com"))[0]
+            page.goto(live.url + link(confirmation, "confirm"), wait_until="load")
+            assert page.get_by_role("heading", name="Subscription confirmed").is_visible()
+            assert errors == []
+        finally:
+            browser.close()
+    with live.service.store.engine.connect() as conn:
+        row = conn.execute(select(schema.subscriber)).one()
+    assert (row.address, row.components, row.confirmed_at is not None) == (
+        "henry@example.com",
+        '["db"]',
+        True,
+    )
