@@ -19,6 +19,8 @@ SECRET_KEYS: dict[str, str] = {
     "statuspageS3AccessKeyId": "access key id for the status page's off-cluster S3 copy",
     "statuspageS3SecretAccessKey": "secret key for the status page's off-cluster S3 copy",
     "pagerdutyApiKey": "PagerDuty REST API key used by page tests and metrics (read-only)",
+    "statuspageSmtpUsername": "SMTP login of the status page's subscription mails",
+    "statuspageSmtpPassword": "SMTP password of the status page's subscription mails",
 }
 
 # Plain settings with their defaults (strings, as Pulumi config stores them).
@@ -37,6 +39,10 @@ DEFAULTS: dict[str, str] = {
     "monitoringNamespace": "monitoring",
     "pageTestService": "page-test",
     "pageTestSchedule": "0 10 * * *",
+    # issue 12: the status page's subscription mails (empty URL: no e-mail subscriptions).
+    "statuspageSmtpUrl": "",
+    "statuspageMailFrom": "",
+    "statuspageSmtpCidr": "",
 }
 
 

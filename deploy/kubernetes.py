@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from deploy import statuspage_mail
 from deploy.settings import STATUSPAGE_SECRET_KEYS, DeploySettings, DeploySettingsError
 from deploy.statuspage_config import statuspage_config
 from orgconfig.model import OrgConfig
@@ -136,7 +137,7 @@ def statuspage_manifests(
         key: secrets[setting]
         for setting, key in STATUSPAGE_SECRET_KEYS.items()
         if secrets.get(setting) is not None
-    }
+    } | statuspage_mail.secret_data(settings.mail)
     env: list[dict[str, Any]] = []
     if "api-token" in secret_data:
         env.append(_secret_env("STATUSPAGE_API_TOKEN", f"{STATUSPAGE}-secrets", "api-token"))
@@ -153,6 +154,7 @@ def statuspage_manifests(
         ):
             if key in secret_data:
                 env.append(_secret_env(env_name, f"{STATUSPAGE}-secrets", key))
+    env += statuspage_mail.subscription_env(settings.mail, f"{STATUSPAGE}-secrets", secret_data)
 
     volumes: list[dict[str, Any]] = [
         {"name": "config", "configMap": {"name": f"{STATUSPAGE}-config"}},
@@ -365,6 +367,7 @@ def statuspage_manifests(
                         ],
                     },
                     {"ports": [{"port": port, "protocol": "TCP"} for port in egress_ports]},
+                    *statuspage_mail.smtp_egress(settings.mail),
                 ],
             },
         },

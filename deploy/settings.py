@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from deploy.statuspage_mail import SMTP_SECRET_KEYS, MailSettings, MailSettingsError
+
 # Secret stack settings the manifests use, by the Secret key they land in.
 STATUSPAGE_SECRET_KEYS: dict[str, str] = {
     "statuspageApiToken": "api-token",
     "statuspageDatabaseUrl": "database-url",
     "statuspageS3AccessKeyId": "s3-access-key-id",
     "statuspageS3SecretAccessKey": "s3-secret-access-key",
+    **SMTP_SECRET_KEYS,
 }
 
 
@@ -36,6 +39,7 @@ class DeploySettings:
     monitoring_namespace: str = "monitoring"
     page_test_service: str = "page-test"
     page_test_schedule: str = "0 10 * * *"
+    mail: MailSettings | None = None  # the status page's SMTP settings; None: no e-mail
 
     @classmethod
     def from_values(cls, stack: str, values: Mapping[str, str]) -> DeploySettings:
@@ -49,6 +53,10 @@ class DeploySettings:
             ) from None
         if not 1 <= replicas <= 20:
             raise DeploySettingsError(f"statuspageReplicas {replicas} must be between 1 and 20")
+        try:
+            mail = MailSettings.from_values(values)
+        except MailSettingsError as exc:
+            raise DeploySettingsError(str(exc)) from None
         defaults = cls(stack=stack)
         return cls(
             stack=stack,
@@ -63,4 +71,5 @@ class DeploySettings:
             monitoring_namespace=values.get("monitoringNamespace", defaults.monitoring_namespace),
             page_test_service=values.get("pageTestService", defaults.page_test_service),
             page_test_schedule=values.get("pageTestSchedule", defaults.page_test_schedule),
+            mail=mail,
         )

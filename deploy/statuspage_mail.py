@@ -1,0 +1,101 @@
+"""The status page's subscriptions in Kubernetes: SMTP settings as Secret-backed env and the
+egress rule that lets the pods reach the mail server. Pure functions over plain values.
+
+The service reads `STATUSPAGE_SMTP_URL`, `STATUSPAGE_MAIL_FROM`, `STATUSPAGE_SMTP_USERNAME`
+and `STATUSPAGE_SMTP_PASSWORD` (statuspage/notify_mail.py); the URL and the mail settings
+are validated here with that same function, so a bad value fails `irctl validate`, not a pod.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from statuspage.notify_mail import SettingsError, smtp_settings
+
+# Secret stack settings, by the key they take in the status page's Secret.
+SMTP_SECRET_KEYS: dict[str, str] = {
+    "statuspageSmtpUsername": "smtp-username",
+    "statuspageSmtpPassword": "smtp-password",
+}
+
+
+class MailSettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """`statuspageSmtpUrl` (no credentials), `statuspageMailFrom`, and optionally
+    `statuspageSmtpCidr`, the mail server's address range for the NetworkPolicy (without
+    it any destination on the SMTP port is allowed: a NetworkPolicy cannot name a host)."""
+
+    smtp_url: str
+    mail_from: str
+    port: int
+    cidr: str | None = None
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, str]) -> MailSettings | None:
+        url = values.get("statuspageSmtpUrl", "").strip()
+        if not url:
+            return None
+        mail_from = values.get("statuspageMailFrom", "").strip()
+        try:
+            parsed = smtp_settings({"STATUSPAGE_SMTP_URL": url, "STATUSPAGE_MAIL_FROM": mail_from})
+        except SettingsError as exc:
+            message = (
+                str(exc)
+                .replace("STATUSPAGE_SMTP_URL", "statuspageSmtpUrl")
+                .replace("STATUSPAGE_MAIL_FROM", "statuspageMailFrom")
+                .replace("STATUSPAGE_SMTP_USERNAME", "the secret statuspageSmtpUsername")
+                .replace("STATUSPAGE_SMTP_PASSWORD_FILE (or STATUSPAGE_SMTP_PASSWORD)",
+                         "the secret statuspageSmtpPassword")
+            )  # fmt: skip
+            raise MailSettingsError(message) from None
+        assert parsed is not None
+        return cls(url, mail_from, parsed.port, values.get("statuspageSmtpCidr") or None)
+
+
+def secret_data(mail: MailSettings | None) -> dict[str, str]:
+    """Keys this adds to the status page's Secret (the credentials arrive through the
+    secret stack settings in SMTP_SECRET_KEYS)."""
+    return {"smtp-url": mail.smtp_url} if mail else {}
+
+
+def subscription_env(
+    mail: MailSettings | None, secret_name: str, secret_keys: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Env of the status page container for subscriptions. The Ingress controller is the
+    one proxy in front of the pods, so rate limits key on the address it saw."""
+    env: list[dict[str, Any]] = [{"name": "STATUSPAGE_FORWARDED_HOPS", "value": "1"}]
+    if mail is None:
+        return env
+
+    def from_secret(name: str, key: str) -> dict[str, Any]:
+        return {"name": name, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}}
+
+    env += [
+        from_secret("STATUSPAGE_SMTP_URL", "smtp-url"),
+        {"name": "STATUSPAGE_MAIL_FROM", "value": mail.mail_from},
+    ]
+    env += [
+        from_secret(name, key)
+        for name, key in (
+            ("STATUSPAGE_SMTP_USERNAME", "smtp-username"),
+            ("STATUSPAGE_SMTP_PASSWORD", "smtp-password"),
+        )
+        if key in secret_keys
+    ]
+    return env
+
+
+def smtp_egress(mail: MailSettings | None) -> list[dict[str, Any]]:
+    """The NetworkPolicy egress rule for the mail server, if e-mail is on."""
+    if mail is None:
+        return []
+    rule: dict[str, Any] = {"ports": [{"port": mail.port, "protocol": "TCP"}]}
+    if mail.cidr:
+        rule["to"] = [{"ipBlock": {"cidr": mail.cidr}}]
+    return [rule]
