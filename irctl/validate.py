@@ -226,6 +226,10 @@ def validate(
         report.step("config", [str(p) for p in exc.problems])
         return report.problems
     report.step("config", [], f"({path})")
+    from deploy.statuspage_copy import off_cluster_warnings
+
+    for warning in off_cluster_warnings(stack, org):
+        console.print(f"  [yellow]warning[/]: {warning}", highlight=False, soft_wrap=True)
 
     from oncall.coverage import coverage
 
