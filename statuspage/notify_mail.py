@@ -8,6 +8,7 @@ Settings never come from the config file, which the IaC renders into a ConfigMap
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -148,25 +149,51 @@ class PermanentFailure(Exception):
     """The server refused this recipient or message for good (SMTP 5xx): do not retry."""
 
 
-def send_mail(settings: SmtpSettings, msg: EmailMessage) -> None:
-    """Send one message; raises PermanentFailure for a 5xx refusal, OSError/SMTPException
-    for what may pass (connection trouble, 4xx)."""
-    context = ssl.create_default_context()
-    smtp: smtplib.SMTP
-    if settings.implicit_tls:
-        smtp = smtplib.SMTP_SSL(
-            settings.host, settings.port, timeout=settings.timeout_seconds, context=context
-        )
-    else:
-        smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_seconds)
-    with smtp:
+class MailSession:
+    """One SMTP connection for a batch of messages: opened on first use, reopened after a
+    connection failure, so a burst of notifications costs one handshake, not one each."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> MailSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._smtp is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                self._smtp.quit()
+            self._smtp = None
+
+    def _connect(self) -> smtplib.SMTP:
+        settings = self.settings
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if settings.implicit_tls:
+            smtp = smtplib.SMTP_SSL(
+                settings.host, settings.port, timeout=settings.timeout_seconds, context=context
+            )
+        else:
+            smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout_seconds)
         if settings.starttls:
             smtp.starttls(context=context)
         if settings.username and settings.password is not None:
             smtp.login(settings.username, settings.password)
+        return smtp
+
+    def send(self, msg: EmailMessage) -> None:
+        """Send one message; raises PermanentFailure for a 5xx refusal of it, OSError or
+        SMTPException for what may pass (connection trouble, 4xx)."""
+        if self._smtp is None:
+            self._smtp = self._connect()
         try:
-            smtp.send_message(msg)
+            self._smtp.send_message(msg)
         except smtplib.SMTPRecipientsRefused as exc:
+            # The connection is fine (smtplib reset the transaction): only this message failed.
             codes = [code for code, _ in exc.recipients.values()]
             if all(code >= 500 for code in codes):
                 raise PermanentFailure(f"recipient refused: {codes}") from None
@@ -174,4 +201,7 @@ def send_mail(settings: SmtpSettings, msg: EmailMessage) -> None:
         except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
             if exc.smtp_code >= 500:
                 raise PermanentFailure(f"message refused: {exc.smtp_code}") from None
+            raise
+        except (OSError, smtplib.SMTPException):
+            self.close()
             raise

@@ -19,6 +19,7 @@ import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
 from typing import Any, Literal
 
 import httpx
@@ -35,11 +36,11 @@ from statuspage.notices import (
     webhook_body,
 )
 from statuspage.notify_mail import (
+    MailSession,
     PermanentFailure,
     SmtpSettings,
     confirmation_mail,
     notification_mail,
-    send_mail,
 )
 from statuspage.notify_webhook import TargetError, check_resolves_public, post
 from statuspage.state import Incident, PageView
@@ -233,15 +234,24 @@ class Sender:
         claimed = await asyncio.to_thread(self.claim, now)
         if not claimed:
             return 0
-        view = await asyncio.to_thread(self.store.read_view)
         incidents = await asyncio.to_thread(self._incidents, claimed)
+        mails = [r for r in claimed if r.kind == "email"]
+        hooks = [r for r in claimed if r.kind != "email"]
+        view = await asyncio.to_thread(self.store.read_view) if hooks else None
         limit = asyncio.Semaphore(CONCURRENCY)
 
         async def one(row: Claimed) -> Result:
             async with limit:
-                return await self.send(row, client, view, incidents)
+                try:
+                    outcome = await self._post_webhook(row, client, view, incidents)
+                except Exception as exc:
+                    return self._judge(row, None, exc)
+                return self._judge(row, outcome, None)
 
-        results = await asyncio.gather(*(one(r) for r in claimed))
+        # Mails go one after another over one connection, webhooks side by side.
+        mailing = asyncio.create_task(asyncio.to_thread(self.send_mails, mails, incidents))
+        posted = await asyncio.gather(*(one(r) for r in hooks))
+        results = [*await mailing, *posted]
         await asyncio.to_thread(self.finish, results, datetime.now(UTC))
         return len(claimed)
 
@@ -316,21 +326,16 @@ class Sender:
                     continue
         return found
 
-    async def send(
-        self,
-        row: Claimed,
-        client: httpx.AsyncClient,
-        view: PageView,
-        incidents: dict[str, Incident],
-    ) -> Result:
+    def _judge(self, row: Claimed, outcome: Outcome | None, exc: Exception | None) -> Result:
         attempts = row.attempts + 1
-        try:
-            outcome = await self._deliver(row, client, view, incidents)
-            error = None
-        except (PermanentFailure, TargetError) as exc:
+        error = None
+        if isinstance(exc, PermanentFailure | TargetError):
             outcome, error = "dead", str(exc)
-        except (OSError, smtplib.SMTPException, httpx.HTTPError) as exc:
+        elif exc is not None:
             outcome, error = "retry", f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, OSError | smtplib.SMTPException | httpx.HTTPError):
+                log.error("outbox row %s failed unexpectedly", row.id, exc_info=exc)
+        assert outcome is not None
         if outcome == "retry" and attempts >= MAX_ATTEMPTS:
             outcome = "dead"
         if error:
@@ -338,39 +343,50 @@ class Sender:
         self.on_result(row.kind, outcome)
         return Result(row.id, attempts, outcome, error)
 
-    async def _deliver(
+    def send_mails(self, rows: list[Claimed], incidents: dict[str, Incident]) -> list[Result]:
+        if not rows:
+            return []
+        assert self.smtp is not None  # claim() leaves e-mail rows alone without SMTP
+        results = []
+        with MailSession(self.smtp) as session:
+            for row in rows:
+                try:
+                    msg = self._mail(row, self.smtp.mail_from, incidents)
+                    if msg is None:
+                        results.append(self._judge(row, "dead", None))  # the incident is gone
+                        continue
+                    session.send(msg)
+                except Exception as exc:
+                    results.append(self._judge(row, None, exc))
+                else:
+                    results.append(self._judge(row, "sent", None))
+        return results
+
+    def _mail(
+        self, row: Claimed, mail_from: str, incidents: dict[str, Incident]
+    ) -> EmailMessage | None:
+        unsubscribe = self.link("unsubscribe", row.token)
+        page_name = self.config.page.name
+        if row.message == "confirm":
+            confirm_url = self.link("confirm", row.token)
+            return confirmation_mail(page_name, mail_from, row.address, confirm_url, unsubscribe)
+        inc = incidents.get(row.incident_id or "")
+        if inc is None or row.event is None:
+            return None
+        text = notice(self.config, inc, row.event, row.update_id)
+        return notification_mail(page_name, mail_from, row.address, text, unsubscribe)
+
+    async def _post_webhook(
         self,
         row: Claimed,
         client: httpx.AsyncClient,
-        view: PageView,
+        view: PageView | None,
         incidents: dict[str, Incident],
     ) -> Outcome:
-        unsubscribe = self.link("unsubscribe", row.token)
-        page_name = self.config.page.name
-        if row.kind == "email":
-            if self.smtp is None:
-                return "retry"
-            if row.message == "confirm":
-                msg = confirmation_mail(
-                    page_name,
-                    self.smtp.mail_from,
-                    row.address,
-                    self.link("confirm", row.token),
-                    unsubscribe,
-                )
-            else:
-                inc = incidents.get(row.incident_id or "")
-                if inc is None or row.event is None:
-                    return "dead"  # the incident is gone
-                text = notice(self.config, inc, row.event, row.update_id)
-                msg = notification_mail(
-                    page_name, self.smtp.mail_from, row.address, text, unsubscribe
-                )
-            await asyncio.to_thread(send_mail, self.smtp, msg)
-            return "sent"
         inc = incidents.get(row.incident_id or "")
-        if inc is None or row.event is None or row.secret is None:
+        if inc is None or row.event is None or row.secret is None or view is None:
             return "dead"
+        unsubscribe = self.link("unsubscribe", row.token)
         body = webhook_body(self.config, view, inc, row.event, unsubscribe)
         await check_resolves_public(row.address, self.allow_private_webhooks)
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
