@@ -173,6 +173,9 @@ lines = [
     f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} CPUs ({cpu}), "
     f"{nginx_version.replace('nginx version: ', '')}, wrk and the servers sharing the machine",
     f"(load average {load_before} before, {load_after} after: other work was running).",
+    *(["**The load was above the number of CPUs: these numbers are noise, not a verdict on",
+       "the aims; re-run `make bench` on a quiet machine.**"]
+      if float(load_before.split()[0]) > (os.cpu_count() or 1) else []),
     "Command (from the repository root):",
     "",
     "```sh",
