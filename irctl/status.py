@@ -215,6 +215,27 @@ def incident_hand_back(
     _print_incident(data)
 
 
+@app.command("publish")
+def publish(
+    incident_id: Annotated[str, typer.Argument(help="Id of the draft incident.")],
+    url: UrlOption,
+    token: TokenOption,
+) -> None:
+    """Make a draft incident public (Alertmanager opens drafts through `?mode=draft`)."""
+    data = _call("POST", url, token, f"/api/v1/incidents/{incident_id}/publish")
+    _print_incident(data)
+
+
+@app.command("drafts")
+def drafts(url: UrlOption, token: TokenOption) -> None:
+    """List draft incidents waiting for `irctl status publish ID`."""
+    data = _call("GET", url, token, "/api/v1/drafts")
+    if not data["incidents"]:
+        console.print("No drafts.")
+    for incident in data["incidents"]:
+        _print_incident(incident)
+
+
 @maintenance_app.command("schedule")
 def maintenance_schedule(
     name: Annotated[str, typer.Option("--name", "-n")],

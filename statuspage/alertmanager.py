@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from statuspage.config import StatusPageConfig
+from statuspage.inputs import check_moment, clean_text
 from statuspage.store import AlertEvent
 
 CRITICAL_SEVERITIES = {"critical", "page"}
@@ -33,13 +34,19 @@ def _time(value: Any, field: str) -> datetime | None:
     # Alertmanager writes Go's zero time (0001-01-01) for "not ended yet".
     if parsed.year <= 1:
         return None
-    return parsed.astimezone(UTC)
+    try:
+        return check_moment(parsed)
+    except ValueError as exc:
+        raise PayloadError(f"{field}: {exc}") from None
 
 
 def _text(value: Any) -> str | None:
-    if not isinstance(value, str) or not value.strip():
+    # Annotations come from alert templates we do not control: strip what the page cannot
+    # show rather than refuse the notification (refusing would keep an outage off the page).
+    if not isinstance(value, str):
         return None
-    return value.strip()[:_MAX_TEXT]
+    text = clean_text(value).strip()
+    return text[:_MAX_TEXT] or None
 
 
 def parse_notification(payload: Any, config: StatusPageConfig) -> tuple[list[AlertEvent], int]:
@@ -81,6 +88,8 @@ def parse_notification(payload: Any, config: StatusPageConfig) -> tuple[list[Ale
             ignored += 1
             continue
         fingerprint = alert.get("fingerprint")
+        if isinstance(fingerprint, str):
+            fingerprint = clean_text(fingerprint)
         if not isinstance(fingerprint, str) or not fingerprint:
             canonical = json.dumps(labels, sort_keys=True, default=str)
             fingerprint = hashlib.sha256(canonical.encode()).hexdigest()[:16]

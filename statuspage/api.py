@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from statuspage.inputs import Moment, Text
 from statuspage.state import ComponentStatus, Impact, IncidentStatus, MaintenanceStatus
 
 
@@ -15,33 +16,34 @@ class _Body(BaseModel):
 
 
 Name = Field(min_length=1, max_length=200)
+ComponentId = Annotated[str, Field(max_length=63)]
 Message = Field(min_length=1, max_length=10_000)
 
 
 class IncidentCreate(_Body):
-    name: str = Name
+    name: Text = Name
     status: IncidentStatus = "investigating"
-    body: str = Message
+    body: Text = Message
     impact: Impact = "minor"
-    components: list[str] = Field(default_factory=list, max_length=100)
+    components: list[ComponentId] = Field(default_factory=list, max_length=100)
 
 
 class IncidentUpdate(_Body):
     status: IncidentStatus
-    body: str = Message
+    body: Text = Message
 
 
 class IncidentResolve(_Body):
-    body: str = Field("This incident has been resolved.", min_length=1, max_length=10_000)
+    body: Text = Field("This incident has been resolved.", min_length=1, max_length=10_000)
     status: Literal["resolved", "postmortem"] = "resolved"
 
 
 class MaintenanceCreate(_Body):
-    name: str = Name
-    body: str = Message
-    scheduled_for: AwareDatetime
-    scheduled_until: AwareDatetime
-    components: list[str] = Field(default_factory=list, max_length=100)
+    name: Text = Name
+    body: Text = Message
+    scheduled_for: Moment
+    scheduled_until: Moment
+    components: list[ComponentId] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")
     def _window(self) -> MaintenanceCreate:
@@ -52,12 +54,12 @@ class MaintenanceCreate(_Body):
 
 class MaintenanceUpdate(_Body):
     status: MaintenanceStatus
-    body: str = Message
+    body: Text = Message
 
 
 class ComponentOverride(_Body):
     status: ComponentStatus
-    reason: str | None = Field(None, max_length=1000)
+    reason: Text | None = Field(None, max_length=1000)
 
 
 def as_utc(moment: datetime) -> datetime:

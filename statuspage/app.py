@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -19,10 +18,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from statuspage import api, cache
+from statuspage import api, cache, inputs
 from statuspage import uptime as uptime_api
 from statuspage.alertmanager import PayloadError, parse_notification
 from statuspage.config import load_config
+from statuspage.openapi import openapi_document
 from statuspage.render import incident_document
 from statuspage.service import StatusService
 from statuspage.store import DEFAULT_DATABASE_URL, Conflict, NotFound
@@ -59,9 +59,17 @@ async def _json(request: Request, limit: int) -> Any:
 
 def _parse(raw: bytes) -> Any:
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise HTTPException(400, f"malformed JSON: {exc}") from None
+        return inputs.parse_json(raw)
+    except inputs.InputError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+
+
+def _record_id(request: Request) -> str:
+    """An incident or maintenance id from the path; anything else cannot exist."""
+    value = str(request.path_params["id"])
+    if not inputs.ID_RE.match(value):
+        raise HTTPException(404, "no such incident or maintenance: ids are 1-32 of a-z and 0-9")
+    return value
 
 
 def _model(model: type[B], data: Any) -> B:
@@ -71,7 +79,8 @@ def _model(model: type[B], data: Any) -> B:
         reasons = "; ".join(
             f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors()
         )
-        raise HTTPException(422, reasons) from None
+        # Unknown keys are the client's text: keep the answer printable and short.
+        raise HTTPException(422, inputs.clean_text(reasons)[:2000]) from None
 
 
 def _authorised(service: StatusService, request: Request) -> None:
@@ -107,15 +116,27 @@ def build_app(service: StatusService) -> cache.FastPath:
     async def incident_response(incident_id: str, kind: str, status: int = 200) -> Response:
         inc = await run_in_threadpool(store.get_incident, incident_id, kind)
         view = await run_in_threadpool(store.read_view)
-        return JSONResponse(incident_document(service.config, view, inc), status_code=status)
+        document = incident_document(service.config, view, inc)
+        document["published"] = inc.published  # responders also see drafts
+        return JSONResponse(document, status_code=status)
 
     async def alertmanager(request: Request) -> Response:
+        mode = request.query_params.get("mode", "publish")
+        if mode not in ("publish", "draft"):
+            return _error(400, f"mode={inputs.clean_text(mode)[:40]!r}: use draft or publish")
         payload = await _json(request, limit)
         try:
             events, ignored = parse_notification(payload, service.config)
         except PayloadError as exc:
             return _error(422 if isinstance(payload, dict) else 400, str(exc))
-        result = await run_in_threadpool(store.apply_alerts, events)
+        draft = mode == "draft"
+        if draft:
+            # A draft waits for a person: a warning (which opens no incident) would move the
+            # page by itself, so drafts only record criticals.
+            critical = [e for e in events if e.severity == "critical"]
+            ignored += len(events) - len(critical)
+            events = critical
+        result = await run_in_threadpool(store.apply_alerts, events, None, draft=draft)
         await changed()
         service.metrics.webhook_alerts.labels("applied").inc(result.applied)
         service.metrics.webhook_alerts.labels("stale").inc(result.stale)
@@ -131,11 +152,11 @@ def build_app(service: StatusService) -> cache.FastPath:
         return await incident_response(incident_id, "incident", 201)
 
     async def get_incident(request: Request) -> Response:
-        return await incident_response(request.path_params["id"], "incident")
+        return await incident_response(_record_id(request), "incident")
 
     async def update_incident(request: Request) -> Response:
         body = _model(api.IncidentUpdate, await _json(request, limit))
-        incident_id = request.path_params["id"]
+        incident_id = _record_id(request)
         await run_in_threadpool(store.update_incident, incident_id, body.status, body.body)
         await changed()
         return await incident_response(incident_id, "incident")
@@ -143,16 +164,33 @@ def build_app(service: StatusService) -> cache.FastPath:
     async def resolve_incident(request: Request) -> Response:
         raw = await _read_body(request, limit)
         body = _model(api.IncidentResolve, _parse(raw) if raw.strip() else {})
-        incident_id = request.path_params["id"]
+        incident_id = _record_id(request)
         await run_in_threadpool(store.update_incident, incident_id, body.status, body.body)
         await changed()
         return await incident_response(incident_id, "incident")
 
     async def hand_back_incident(request: Request) -> Response:
-        incident_id = request.path_params["id"]
+        incident_id = _record_id(request)
         await run_in_threadpool(store.hand_back_incident, incident_id)
         await changed()
         return await incident_response(incident_id, "incident")
+
+    async def publish_incident(request: Request) -> Response:
+        incident_id = _record_id(request)
+        await run_in_threadpool(store.publish_incident, incident_id)
+        await changed()
+        return await incident_response(incident_id, "incident")
+
+    async def drafts(request: Request) -> Response:
+        found = await run_in_threadpool(store.drafts)
+        view = await run_in_threadpool(store.read_view)
+        documents = [
+            {**incident_document(service.config, view, inc), "published": False} for inc in found
+        ]
+        return JSONResponse({"incidents": documents})
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(openapi_document(service.config))
 
     async def schedule_maintenance(request: Request) -> Response:
         body = _model(api.MaintenanceCreate, await _json(request, limit))
@@ -169,7 +207,7 @@ def build_app(service: StatusService) -> cache.FastPath:
 
     async def update_maintenance(request: Request) -> Response:
         body = _model(api.MaintenanceUpdate, await _json(request, limit))
-        maintenance_id = request.path_params["id"]
+        maintenance_id = _record_id(request)
         await run_in_threadpool(store.update_maintenance, maintenance_id, body.status, body.body)
         await changed()
         return await incident_response(maintenance_id, "maintenance")
@@ -260,6 +298,9 @@ def build_app(service: StatusService) -> cache.FastPath:
         Route("/api/v1/incidents/{id}/updates", guarded(update_incident), methods=["POST"]),
         Route("/api/v1/incidents/{id}/resolve", guarded(resolve_incident), methods=["POST"]),
         Route("/api/v1/incidents/{id}/hand-back", guarded(hand_back_incident), methods=["POST"]),
+        Route("/api/v1/incidents/{id}/publish", guarded(publish_incident), methods=["POST"]),
+        Route("/api/openapi.json", openapi, methods=["GET"]),
+        Route("/api/v1/drafts", guarded(drafts), methods=["GET"]),
         Route("/api/v1/maintenances", guarded(schedule_maintenance), methods=["POST"]),
         Route("/api/v1/maintenances/{id}/updates", guarded(update_maintenance), methods=["POST"]),
         Route(

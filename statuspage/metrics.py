@@ -52,3 +52,8 @@ class Metrics:
         for component, current in statuses.items():
             for status in COMPONENT_STATUSES:
                 self.component_status.labels(component, status).set(int(status == current))
+
+    def clear_probes(self) -> None:
+        """Drop every probe series (this replica stopped running the checks)."""
+        self.probe_success.clear()
+        self.probe_duration.clear()

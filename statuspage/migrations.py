@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, func, insert, select, text
+from sqlalchemy import Connection, Engine, func, insert, inspect, select, text
 
 from statuspage import schema
 
@@ -30,12 +30,32 @@ def _v2(conn: Connection) -> None:
     schema.uptime_day.create(conn, checkfirst=True)
 
 
+def _v3(conn: Connection) -> None:
+    # v1 creates tables from today's models, so a new database has these columns already.
+    present = {c["name"] for c in inspect(conn).get_columns("incident")}
+    if "started_at" not in present:
+        conn.execute(text("ALTER TABLE incident ADD COLUMN started_at VARCHAR(27)"))
+    if "published" not in present:
+        # `true` is understood by PostgreSQL and by SQLite (3.23 and later).
+        conn.execute(
+            text("ALTER TABLE incident ADD COLUMN published BOOLEAN NOT NULL DEFAULT true")
+        )
+    # Until now only a person's update changed a maintenance's stored status, so one still
+    # "scheduled" was never moved by hand: the clock drives it (see statuspage/transitions.py).
+    conn.execute(
+        text(
+            "UPDATE incident SET automated = true "
+            "WHERE kind = 'maintenance' AND status = 'scheduled'"
+        )
+    )
+
+
 def _v4(conn: Connection) -> None:
     for table in (schema.subscriber, schema.notification, schema.outbox):
         table.create(conn, checkfirst=True)
 
 
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1, 2: _v2, 4: _v4}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1, 2: _v2, 3: _v3, 4: _v4}
 LATEST = max(MIGRATIONS)
 # Arbitrary constant shared by all replicas: serialises concurrent start-ups on PostgreSQL.
 MIGRATION_LOCK_KEY = 0x5354_4154_5553_0001

@@ -8,7 +8,7 @@ so receivers written for Statuspage read them unchanged.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,26 +16,24 @@ from statuspage.config import StatusPageConfig
 from statuspage.render import incident_document, overall_status
 from statuspage.state import Incident, IncidentUpdate, PageView
 
-# Events a subscriber is told about, by (kind, status); the first update of an incident
-# is its creation whatever its status.
-EVENT_OF_STATUS: dict[tuple[str, str], str] = {
-    ("incident", "resolved"): "incident.resolved",
-    ("incident", "postmortem"): "incident.postmortem",
-    ("maintenance", "scheduled"): "maintenance.scheduled",
-    ("maintenance", "in_progress"): "maintenance.started",
-    ("maintenance", "verifying"): "maintenance.verifying",
-    ("maintenance", "completed"): "maintenance.completed",
+# The events subscribers hear about, named as in webhook bodies (`meta.event`), by the
+# effect of the state transition (statuspage/transitions.py decides which effects happen).
+EVENT_OF_EFFECT: dict[str, str] = {
+    "incident_created": "incident.created",
+    "incident_updated": "incident.updated",
+    "incident_resolved": "incident.resolved",
+    "maintenance_scheduled": "maintenance.scheduled",
+    "maintenance_updated": "maintenance.updated",
+    "maintenance_started": "maintenance.started",
+    "maintenance_ended": "maintenance.completed",
 }
-# These happen once per maintenance however they come about (by the clock or by hand).
-ONCE_PER_INCIDENT = {"maintenance.started", "maintenance.completed"}
 SUBJECT_PREFIX: dict[str, str] = {
     "incident.created": "New incident",
     "incident.updated": "Update",
     "incident.resolved": "Resolved",
-    "incident.postmortem": "Postmortem",
     "maintenance.scheduled": "Maintenance scheduled",
+    "maintenance.updated": "Maintenance update",
     "maintenance.started": "Maintenance started",
-    "maintenance.verifying": "Maintenance verifying",
     "maintenance.completed": "Maintenance completed",
 }
 STATUS_HEADLINE: dict[str, str] = {
@@ -49,35 +47,11 @@ STATUS_HEADLINE: dict[str, str] = {
     "verifying": "Verifying",
     "completed": "Completed",
 }
-# A clock-driven maintenance start or end older than this is history, not news (say, a
-# window that ended before subscriptions existed, or while no replica was running).
-CLOCK_NEWS_WINDOW = timedelta(hours=1)
-
-
-def event_for_update(kind: str, status: str, first: bool) -> str:
-    if first and kind == "incident":
-        return "incident.created"
-    return EVENT_OF_STATUS.get((kind, status), f"{kind}.updated")
 
 
 def notification_key(incident_id: str, event: str, update_id: str | None) -> str:
-    """The de-duplication key: a maintenance started both by the clock and by hand still
-    tells subscribers once; every incident update is news of its own."""
-    if event in ONCE_PER_INCIDENT or update_id is None:
-        return f"{incident_id}:{event}"
-    return f"{incident_id}:update:{update_id}"
-
-
-def clock_events(maintenance: Incident, now: datetime) -> list[str]:
-    """Maintenance starts and ends that the clock made and that are still news."""
-    out: list[str] = []
-    status = maintenance.status_at(now)
-    start, end = maintenance.scheduled_for, maintenance.scheduled_until
-    if start and status in ("in_progress", "completed") and now - start <= CLOCK_NEWS_WINDOW:
-        out.append("maintenance.started")
-    if end and status == "completed" and now - end <= CLOCK_NEWS_WINDOW and now >= end:
-        out.append("maintenance.completed")
-    return out
+    """Each event is recorded once, even if its transaction's effects were replayed."""
+    return f"{incident_id}:{event}:{update_id or '-'}"
 
 
 def follows(subscribed: list[str], incident_components: list[str]) -> bool:
@@ -106,8 +80,6 @@ def _update_for(inc: Incident, update_id: str | None) -> IncidentUpdate | None:
 def notice(config: StatusPageConfig, inc: Incident, event: str, update_id: str | None) -> Notice:
     update = _update_for(inc, update_id)
     status = update.status if update else inc.status
-    if event in ("maintenance.started", "maintenance.completed"):
-        status = "in_progress" if event == "maintenance.started" else "completed"
     names = {c.id: c.name for c in config.all_components()}
     zone = ZoneInfo(config.page.time_zone)
 

@@ -28,8 +28,7 @@ from sqlalchemy import Connection, and_, insert, or_, select, update
 from statuspage import schema
 from statuspage.config import StatusPageConfig
 from statuspage.notices import (
-    clock_events,
-    event_for_update,
+    EVENT_OF_EFFECT,
     follows,
     notice,
     notification_key,
@@ -44,6 +43,7 @@ from statuspage.notify_mail import (
 )
 from statuspage.notify_webhook import TargetError, check_resolves_public, post
 from statuspage.state import Incident, PageView
+from statuspage.transitions import Effect
 
 log = logging.getLogger("statuspage.outbox")
 MAX_ATTEMPTS = 8
@@ -115,39 +115,24 @@ def notify(
     return True
 
 
-def notify_update(
-    conn: Connection,
-    incident_id: str,
-    update_id: str,
-    status: str,
-    components: list[str],
-    now: datetime,
-) -> None:
-    """The hook for every incident or maintenance update the store writes."""
+def record_effects(conn: Connection, effects: list[Effect]) -> None:
+    """The store's effect listener: runs inside the transaction that made the change."""
+    now = datetime.now(UTC)
     table = schema.incident
-    kind = conn.execute(select(table.c.kind).where(table.c.id == incident_id)).scalar()
-    kind = kind or "incident"
-    earlier = conn.execute(
-        select(schema.incident_update.c.id)
-        .where(
-            and_(
-                schema.incident_update.c.incident_id == incident_id,
-                schema.incident_update.c.id != update_id,
-            )
+    ids = {e.incident_id for e in effects}
+    rows = {
+        r.id: r
+        for r in conn.execute(
+            select(table.c.id, table.c.kind, table.c.components).where(table.c.id.in_(ids))
         )
-        .limit(1)
-    ).first()
-    event = event_for_update(kind, status, first=earlier is None)
-    notify(conn, incident_id, kind, event, components, now, update_id)
-
-
-def notify_clock(conn: Connection, maintenances: list[Incident], now: datetime) -> int:
-    """Maintenance windows that started or ended by the clock since the last look."""
-    return sum(
-        notify(conn, m.id, "maintenance", event, m.components, now)
-        for m in maintenances
-        for event in clock_events(m, now)
-    )
+    }
+    for effect in effects:
+        row = rows.get(effect.incident_id)
+        event = EVENT_OF_EFFECT.get(effect.kind)
+        if row is None or event is None:
+            continue
+        components = json.loads(row.components)
+        notify(conn, row.id, row.kind, event, components, now, effect.update_id)
 
 
 def enqueue_confirmation(conn: Connection, subscriber_id: str, now: datetime) -> None:
@@ -228,9 +213,8 @@ class Sender:
                 await asyncio.sleep(poll_seconds)
 
     async def tick(self, client: httpx.AsyncClient, now: datetime | None = None) -> int:
-        """One pass: record clock events, send what is due; returns how many rows it took."""
+        """One pass: send what is due; returns how many rows it took."""
         now = now or datetime.now(UTC)
-        await asyncio.to_thread(self.record_clock_events, now)
         claimed = await asyncio.to_thread(self.claim, now)
         if not claimed:
             return 0
@@ -254,27 +238,6 @@ class Sender:
         results = [*await mailing, *posted]
         await asyncio.to_thread(self.finish, results, datetime.now(UTC))
         return len(claimed)
-
-    def record_clock_events(self, now: datetime) -> None:
-        window_start = now - timedelta(days=1)
-        table = schema.incident
-        with self.store.engine.connect() as conn:
-            rows = conn.execute(
-                select(table.c.id).where(
-                    and_(
-                        table.c.kind == "maintenance",
-                        table.c.scheduled_for <= now,
-                        table.c.scheduled_until >= window_start,
-                    )
-                )
-            ).all()
-        if not rows:
-            return
-        maintenances = [self.store.get_incident(r.id, "maintenance") for r in rows]
-        if not any(clock_events(m, now) for m in maintenances):
-            return
-        with self.store.transaction() as conn:
-            notify_clock(conn, maintenances, now)
 
     def claim(self, now: datetime) -> list[Claimed]:
         out, sub, note = schema.outbox, schema.subscriber, schema.notification

@@ -15,8 +15,10 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader
+from markupsafe import Markup
 
 from statuspage.config import Component, StatusPageConfig
+from statuspage.inputs import clean_text
 from statuspage.state import (
     IMPACT_OF_STATUS,
     STATUS_WORDS,
@@ -33,6 +35,7 @@ INDICATOR_WORDS = {
     "minor": "Minor Service Outage",
     "major": "Partial System Outage",
     "critical": "Major System Outage",
+    "maintenance": "Service Under Maintenance",
 }
 UPTIME_DAYS = 90
 
@@ -128,9 +131,10 @@ def incident_document(config: StatusPageConfig, view: PageView, inc: Incident) -
         "updated_at": iso(inc.updated_at),
         "monitoring_at": iso(inc.monitoring_at),
         "resolved_at": iso(inc.resolved_at),
-        "impact": inc.impact,
+        # Statuspage gives every scheduled maintenance the impact "maintenance".
+        "impact": "maintenance" if inc.kind == "maintenance" else inc.impact,
         "shortlink": f"{config.page.url.rstrip('/')}/history.html#{inc.kind}-{inc.id}",
-        "started_at": iso(inc.created_at),
+        "started_at": iso(inc.started_at or inc.created_at),
         "page_id": config.page.id,
         "incident_updates": [
             {
@@ -159,13 +163,23 @@ def incident_document(config: StatusPageConfig, view: PageView, inc: Incident) -
 def overall_status(view: PageView) -> dict[str, str]:
     impacts = [IMPACT_OF_STATUS[c.status] for c in view.components.values()]
     impacts += [i.impact for i in view.unresolved_incidents()]
-    indicator = worst_impact(*impacts)
-    description = INDICATOR_WORDS[indicator]
+    indicator: str = worst_impact(*impacts)
     if indicator == "none" and any(
         c.status == "under_maintenance" for c in view.components.values()
     ):
-        description = "Service Under Maintenance"
-    return {"indicator": indicator, "description": description}
+        # Atlassian documents none/minor/major/critical, but live Statuspage pages answer
+        # "maintenance" / "Service Under Maintenance" while a maintenance is in progress and
+        # nothing is worse (observed on real summary.json files, e.g. Asana's; listed as an
+        # indicator value in docs.rootly.com/configuration/status-page-public-api).
+        indicator = "maintenance"
+    return {"indicator": indicator, "description": INDICATOR_WORDS[indicator]}
+
+
+def _newest_and_unresolved(incidents: list[Incident], limit: int) -> list[Incident]:
+    """The `limit` newest incidents and every unresolved one, however old, newest first."""
+    shown = incidents[:limit]
+    shown += [i for i in incidents[limit:] if i.is_open]
+    return sorted(shown, key=lambda i: i.created_at, reverse=True)
 
 
 def api_documents(config: StatusPageConfig, view: PageView) -> dict[str, Any]:
@@ -189,7 +203,10 @@ def api_documents(config: StatusPageConfig, view: PageView) -> dict[str, Any]:
         },
         "status.json": {"page": page, "status": status},
         "components.json": {"page": page, "components": components},
-        "incidents.json": {"page": page, "incidents": incidents(view.incidents[:50])},
+        "incidents.json": {
+            "page": page,
+            "incidents": incidents(_newest_and_unresolved(view.incidents, 50)),
+        },
         "incidents/unresolved.json": {"page": page, "incidents": unresolved},
         "scheduled-maintenances.json": {
             "page": page,
@@ -202,11 +219,23 @@ def api_documents(config: StatusPageConfig, view: PageView) -> dict[str, Any]:
 
 # ---- HTML and Atom -------------------------------------------------------------------
 
+
+def _printable(value: Any) -> Any:
+    # Rows written before the edge checked text (or by hand) may hold control characters,
+    # which are not allowed in XML: every value leaves the templates without them.
+    if not isinstance(value, str):
+        return value
+    cleaned = clean_text(value)
+    # Markup (a macro's output) is already escaped; it must stay Markup.
+    return Markup(cleaned) if isinstance(value, Markup) else cleaned
+
+
 _env = Environment(
     loader=PackageLoader("statuspage", "templates"),
     autoescape=True,
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=_printable,
 )
 
 

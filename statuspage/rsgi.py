@@ -9,11 +9,14 @@ nginx. The bridge is deliberately small: Starlette's responses here are never st
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from statuspage.app import build_app, service_from_env
 from statuspage.cache import FastPath, Message, etag_matches
 from statuspage.service import StatusService
+
+log = logging.getLogger("statuspage.http")
 
 
 def _address(text: str) -> tuple[str, int] | None:
@@ -99,7 +102,16 @@ class RsgiApp:
             elif message["type"] == "http.response.body":
                 body.extend(message.get("body", b""))
 
-        await self.asgi(asgi_scope, receive, send)
+        try:
+            await self.asgi(asgi_scope, receive, send)
+        except Exception:
+            # Starlette answers an unhandled error with its 500 handler and then re-raises
+            # it for the server to log; uvicorn logs it, but letting it escape here would make
+            # granian drop the answer and send an empty 500 instead.
+            if not (status == 500 and body):
+                log.exception("unhandled error on %s %s", scope.method, scope.path)
+                status, response_headers = 500, [("content-type", "application/json")]
+                body[:] = b'{"error":"internal error; the details are in the service log"}'
         if scope.method == "HEAD" and length is not None:
             protocol.response_empty(status, [*response_headers, ("content-length", length)])
         elif status in (204, 304):

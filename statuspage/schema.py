@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Index, Integer, MetaData, String, Table, Text, true
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from statuspage.inputs import check_moment
+
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+UNREADABLE = datetime(1, 1, 1, tzinfo=UTC)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -23,12 +26,19 @@ class UtcDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the database")
-        return value.astimezone(UTC).strftime(_FORMAT)
+        # The edge refuses such dates; this keeps any other path from storing one.
+        return check_moment(value).strftime(_FORMAT)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        return datetime.strptime(value, _FORMAT).replace(tzinfo=UTC)
+        try:
+            return datetime.strptime(value, _FORMAT).replace(tzinfo=UTC)
+        except (TypeError, ValueError):
+            # Raising here would abort the whole query, taking every good row with it. An
+            # unreadable value reads as UNREADABLE, outside the window, and the row holding it
+            # is skipped (and logged) when it is turned into a domain value.
+            return UNREADABLE
 
 
 metadata = MetaData()
@@ -90,6 +100,10 @@ incident = Table(
     Column("resolved_at", UtcDateTime),
     Column("scheduled_for", UtcDateTime),
     Column("scheduled_until", UtcDateTime),
+    # Added in schema version 3: when the trouble began (an alert's startsAt), and whether
+    # the public sees it (incidents opened by `?mode=draft` wait for a responder).
+    Column("started_at", UtcDateTime),
+    Column("published", Boolean, nullable=False, server_default=true()),
 )
 
 incident_update = Table(

@@ -23,7 +23,7 @@ from statuspage import cache
 from statuspage.checks import ComponentChecks, run_http, run_tcp
 from statuspage.config import Component, HttpCheck, StatusPageConfig
 from statuspage.metrics import Metrics
-from statuspage.outbox import Sender
+from statuspage.outbox import Sender, record_effects
 from statuspage.publish import Background, S3Publisher
 from statuspage.render import File, render_files
 from statuspage.store import Store
@@ -122,6 +122,8 @@ class StatusService:
             self.subscriptions.allow_private_webhooks,
             lambda channel, outcome: self.metrics.notifications.labels(channel, outcome).inc(),
         )
+        # Subscribers' messages are written in the transaction of the change they announce.
+        self.store.effect_listeners.append(record_effects)
 
     @property
     def publisher(self) -> Background | None:
@@ -182,10 +184,22 @@ class StatusService:
             asyncio.create_task(self._leader_loop(), name="leader"),
         ]
 
-    async def stop(self) -> None:
-        for task in self._tasks + self._check_tasks:
+    async def _stop_checks(self) -> None:
+        for task in self._check_tasks:
             task.cancel()
-        for task in self._tasks + self._check_tasks:
+        for task in self._check_tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._check_tasks = []
+        # The last probe values would otherwise be exported for ever: a stale 1 from a
+        # replica that no longer checks can hold max(probe_success) up during an outage.
+        self.metrics.clear_probes()
+
+    async def stop(self) -> None:
+        await self._stop_checks()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self.leadership.release()
@@ -206,6 +220,11 @@ class StatusService:
                 if self._check_tasks and time.monotonic() - pruned_at > 3600:
                     await asyncio.to_thread(self.store.prune_alerts)
                     pruned_at = time.monotonic()
+                if self._check_tasks:
+                    # Maintenance windows start and end by the clock: the leader records it.
+                    moved = await asyncio.to_thread(self.store.advance_maintenances, None)
+                    if moved:
+                        await asyncio.to_thread(self.refresh)
                 if not self._check_tasks:
                     if await asyncio.to_thread(self.leadership.try_acquire):
                         log.info("this replica runs the checks and publishes the copy")
@@ -214,9 +233,7 @@ class StatusService:
                             self._publisher.submit(self.files)
                 elif not await asyncio.to_thread(self.leadership.still_held):
                     log.warning("lost the checks lock; another replica takes over")
-                    for task in self._check_tasks:
-                        task.cancel()
-                    self._check_tasks = []
+                    await self._stop_checks()
             except Exception:
                 log.exception("leader election failed; retrying")
             await asyncio.sleep(self.leader_seconds)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 ComponentStatus = Literal[
@@ -99,19 +99,39 @@ class Incident:
     scheduled_until: datetime | None
     updates: list[IncidentUpdate]
 
+    started_at: datetime | None = None  # when the trouble began (an alert's startsAt)
+    published: bool = True  # False for a draft only responders see
+
     @property
     def is_open(self) -> bool:
         return self.resolved_at is None
 
+    @property
+    def duration(self) -> timedelta | None:
+        """From the start of the trouble to its resolution (None while open)."""
+        if self.resolved_at is None:
+            return None
+        return max(self.resolved_at - (self.started_at or self.created_at), timedelta(0))
+
     def status_at(self, now: datetime) -> str:
         """Maintenance moves through its window by the clock unless a person moved it."""
-        if self.kind != "maintenance" or self.status in ("verifying", "completed"):
-            return self.status
-        if self.scheduled_until and now >= self.scheduled_until:
-            return "completed"
-        if self.scheduled_for and now >= self.scheduled_for:
-            return "in_progress"
-        return "scheduled"
+        return clock_status(self, now) or self.status
+
+
+def clock_status(m: Incident, now: datetime) -> str | None:
+    """The status the clock moves a maintenance to by `now`, or None if it stays."""
+    if m.kind != "maintenance" or m.status == "completed":
+        return None
+    since = None if m.automated else m.updated_at  # a person's move, which the clock respects
+
+    def due(edge: datetime | None) -> bool:
+        return edge is not None and edge <= now and (since is None or edge > since)
+
+    if due(m.scheduled_until):
+        return "completed"
+    if m.status == "scheduled" and due(m.scheduled_for):
+        return "in_progress"
+    return None
 
 
 @dataclass(frozen=True)

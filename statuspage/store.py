@@ -8,12 +8,13 @@ replicas at once; the alert rules below are only order-safe if applied one at a 
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import string
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -32,11 +33,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from statuspage import outbox, schema
+from statuspage import schema, transitions
 from statuspage.config import StatusPageConfig
+from statuspage.inputs import in_window
 from statuspage.migrations import migrate
 from statuspage.state import (
+    COMPONENT_STATUSES,
     IMPACT_OF_STATUS,
+    IMPACTS,
+    INCIDENT_STATUSES,
+    MAINTENANCE_STATUSES,
     ComponentState,
     Impact,
     Incident,
@@ -45,19 +51,26 @@ from statuspage.state import (
     UptimeDay,
     worst,
 )
+from statuspage.transitions import Change, Conflict, Effect
 
+log = logging.getLogger("statuspage.store")
 WRITE_LOCK_KEY = 0x5354_4154_5553_0002
 DEFAULT_DATABASE_URL = "sqlite:///statuspage.db"
-RESOLVED_BODY = "This incident has been resolved."
 _ID_ALPHABET = string.ascii_lowercase + string.digits
+# The page lists this many of the newest incidents and maintenances (each with its own
+# page), plus every unresolved incident however old.
+HISTORY_LIMIT = 100
+# Called inside the writing transaction with the effects of its transitions, so a listener
+# (notifications) can record them atomically with the change itself.
+EffectListener = Callable[[Connection, list[Effect]], None]
 
 
 class NotFound(LookupError):
     pass
 
 
-class Conflict(ValueError):
-    pass
+class BadRow(ValueError):
+    """A stored row that cannot be shown (written by an older version, or by hand)."""
 
 
 @dataclass(frozen=True)
@@ -115,6 +128,8 @@ class Store:
         self.engine = make_engine(url)
         self.is_postgres = self.engine.dialect.name == "postgresql"
         self._lock = threading.Lock()
+        self.effect_listeners: list[EffectListener] = []
+        self._effects: list[Effect] = []
 
     def migrate(self) -> None:
         migrate(self.engine)
@@ -136,11 +151,21 @@ class Store:
         self.engine.dispose()
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def _write(self, now: datetime | None = None) -> Iterator[Connection]:
+        """One serialised transaction. With `now`, every component whose shown status the
+        transaction changes gets `updated_at = now` (alerts and the clock move it too)."""
         with self._lock, self.engine.begin() as conn:
             if self.is_postgres:
                 conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
+            self._effects = []
+            before = None if now is None else self._shown_statuses(conn, now)
             yield conn
+            if before is not None and now is not None:
+                self._touch_components(conn, before, now)
+            effects, self._effects = self._effects, []
+            if effects:
+                for listener in self.effect_listeners:
+                    listener(conn, effects)
             conn.execute(update(schema.revision).values(value=schema.revision.c.value + 1))
 
     @contextmanager
@@ -160,8 +185,8 @@ class Store:
     def read_view(self, now: datetime | None = None) -> PageView:
         now = now or datetime.now(UTC)
         with self.engine.connect() as conn:
-            incidents = self._incidents(conn, "incident", limit=50)
-            maintenances = self._incidents(conn, "maintenance", limit=50)
+            incidents = self._incidents(conn, "incident", limit=HISTORY_LIMIT)
+            maintenances = self._incidents(conn, "maintenance", limit=HISTORY_LIMIT)
             components = self._component_states(conn, now)
             today = now.astimezone(UTC).date()
             uptime = self._uptime_days(conn, today - timedelta(days=89), today + timedelta(days=1))
@@ -195,79 +220,94 @@ class Store:
         )
         uptime: dict[str, dict[date, UptimeDay]] = {}
         for row in conn.execute(query):
-            day = date.fromisoformat(row.day)
-            uptime.setdefault(row.component_id, {})[day] = UptimeDay(
-                day, row.checks_total, row.checks_ok
-            )
+            try:
+                day = date.fromisoformat(row.day)
+                record = UptimeDay(day, int(row.checks_total), int(row.checks_ok))
+            except (TypeError, ValueError):
+                log.warning("skipping unreadable uptime row %r", tuple(row))
+                continue
+            if 0 <= record.checks_ok <= record.checks_total:
+                uptime.setdefault(row.component_id, {})[day] = record
         return uptime
 
-    def _incidents(self, conn: Connection, kind: str, limit: int) -> list[Incident]:
+    def _incidents(
+        self, conn: Connection, kind: str, limit: int, public: bool = True
+    ) -> list[Incident]:
         table = schema.incident
         order = table.c.scheduled_for if kind == "maintenance" else table.c.created_at
-        rows = list(
-            conn.execute(
-                select(table).where(table.c.kind == kind).order_by(order.desc()).limit(limit)
-            )
-        )
+        where = [table.c.kind == kind]
+        if public:
+            where.append(table.c.published.is_(True))
+        rows = list(conn.execute(select(table).where(*where).order_by(order.desc()).limit(limit)))
         if kind == "incident":
             # Unresolved incidents stay on the page however many newer ones there are.
             ids = {r.id for r in rows}
             rows += [
                 r
-                for r in conn.execute(
-                    select(table).where(and_(table.c.kind == kind, table.c.resolved_at.is_(None)))
-                )
+                for r in conn.execute(select(table).where(*where, table.c.resolved_at.is_(None)))
                 if r.id not in ids
             ]
-        return self._with_updates(conn, rows)
+        return self._with_updates(conn, _readable(rows))
 
-    def _with_updates(self, conn: Connection, rows: list[Row[Any]]) -> list[Incident]:
+    def _with_updates(self, conn: Connection, incidents: list[Incident]) -> list[Incident]:
         updates: dict[str, list[IncidentUpdate]] = {}
-        if rows:
+        if incidents:
             upd = schema.incident_update
             for u in conn.execute(
                 select(upd)
-                .where(upd.c.incident_id.in_([r.id for r in rows]))
+                .where(upd.c.incident_id.in_([i.id for i in incidents]))
                 .order_by(upd.c.created_at.desc(), upd.c.id)
             ):
-                updates.setdefault(u.incident_id, []).append(
-                    IncidentUpdate(
-                        id=u.id,
-                        incident_id=u.incident_id,
-                        status=u.status,
-                        body=u.body,
-                        created_at=u.created_at,
-                        affected_components=json.loads(u.affected_components),
-                    )
-                )
-        return [_incident(r, updates.get(r.id, [])) for r in rows]
+                try:
+                    updates.setdefault(u.incident_id, []).append(_update_of(u))
+                except BadRow as exc:
+                    log.warning("skipping a stored update: %s", exc)
+        return [replace(i, updates=updates.get(i.id, [])) for i in incidents]
+
+    def _shown_statuses(self, conn: Connection, now: datetime) -> dict[str, str]:
+        return {c.id: c.status for c in self._component_states(conn, now).values()}
+
+    def _touch_components(self, conn: Connection, before: dict[str, str], now: datetime) -> None:
+        after = self._shown_statuses(conn, now)
+        moved = [cid for cid, status in after.items() if before.get(cid, status) != status]
+        if moved:
+            table = schema.component_state
+            conn.execute(
+                update(table).where(table.c.component_id.in_(moved)).values(updated_at=now)
+            )
 
     def _component_states(self, conn: Connection, now: datetime) -> dict[str, ComponentState]:
         table = schema.incident
-        windows = conn.execute(
-            select(table).where(
-                and_(
-                    table.c.kind == "maintenance",
-                    table.c.scheduled_for <= now,
-                    table.c.scheduled_until > now,
-                )
-            )
-        )
+        open_maintenance = conn.execute(
+            select(table).where(and_(table.c.kind == "maintenance", table.c.resolved_at.is_(None)))
+        ).all()
         in_maintenance = {
             c
-            for m in (_incident(r, []) for r in windows)
+            for m in _readable(open_maintenance)
             if m.status_at(now) == "in_progress"
             for c in m.components
+        }
+        drafts = {
+            r.id for r in conn.execute(select(table.c.id).where(table.c.published.is_(False))).all()
         }
         alert_status: dict[str, list[str]] = {}
         critical: str = self.config.alertmanager.critical_status
         for a in conn.execute(select(schema.alert).where(schema.alert.c.status == "firing")):
+            if a.incident_id in drafts or not in_window(a.starts_at):
+                continue  # a draft shows nothing until a responder publishes it
             status = critical if a.severity == "critical" else "degraded_performance"
             alert_status.setdefault(a.component_id, []).append(status)
         states: dict[str, ComponentState] = {}
         for row in conn.execute(select(schema.component_state)):
             if self.config.component(row.component_id) is None:
                 continue  # removed from the config; its history stays in the database
+            if (
+                row.check_status not in COMPONENT_STATUSES
+                or row.override_status not in (None, *COMPONENT_STATUSES)
+                or not (in_window(row.created_at) and in_window(row.updated_at))
+            ):
+                log.warning("skipping unreadable component state %r", row.component_id)
+                continue
             automated = worst(row.check_status, *alert_status.get(row.component_id, []))
             if row.component_id in in_maintenance:
                 automated = "under_maintenance"
@@ -281,27 +321,92 @@ class Store:
             )
         return states
 
+    # ---- saving transitions ----------------------------------------------------------------
+
+    def _save(self, conn: Connection, change: Change) -> None:
+        inc = change.incident
+        values = {
+            "name": inc.name,
+            "status": inc.status,
+            "impact": inc.impact,
+            "components": json.dumps(inc.components),
+            "automated": inc.automated,
+            "updated_at": inc.updated_at,
+            "monitoring_at": inc.monitoring_at,
+            "resolved_at": inc.resolved_at,
+            "scheduled_for": inc.scheduled_for,
+            "scheduled_until": inc.scheduled_until,
+            "started_at": inc.started_at,
+            "published": inc.published,
+        }
+        table = schema.incident
+        if change.created:
+            conn.execute(
+                insert(table).values(id=inc.id, kind=inc.kind, created_at=inc.created_at, **values)
+            )
+        else:
+            conn.execute(update(table).where(table.c.id == inc.id).values(**values))
+        if change.update is not None:
+            u = change.update
+            conn.execute(
+                insert(schema.incident_update).values(
+                    id=u.id,
+                    incident_id=u.incident_id,
+                    status=u.status,
+                    body=u.body,
+                    created_at=u.created_at,
+                    affected_components=json.dumps(u.affected_components),
+                )
+            )
+        self._effects.extend(change.effects)
+
+    def _affected(
+        self,
+        conn: Connection,
+        component_ids: Iterable[str],
+        now: datetime,
+        new_status: str | None,
+        old_status: str | None = None,
+    ) -> list[dict[str, str]]:
+        """The `affected_components` of an update: each component's status before and after."""
+        states = self._component_states(conn, now)
+        affected = []
+        for cid in component_ids:
+            component = self.config.component(cid)
+            if component is None:
+                continue
+            old = old_status or (states[cid].status if cid in states else "operational")
+            affected.append(
+                {
+                    "code": cid,
+                    "name": component.name,
+                    "old_status": old,
+                    "new_status": new_status or old,
+                }
+            )
+        return affected
+
     # ---- alerts ------------------------------------------------------------------------
 
-    def apply_alerts(self, events: list[AlertEvent], now: datetime | None = None) -> AlertResult:
-        """Record alert transitions and reconcile incidents; safe to replay in any order.
-
-        Alertmanager keeps an alert's `startsAt` across resends, and a new firing episode
-        gets a newer one. So per fingerprint: an older `startsAt` is stale, the same one can
-        only move firing -> resolved (a firing that arrives after its resolve is a replay),
-        and a newer one starts over.
-        """
+    def apply_alerts(
+        self, events: list[AlertEvent], now: datetime | None = None, *, draft: bool = False
+    ) -> AlertResult:
+        """Record alert transitions and reconcile incidents; safe to replay in any order
+        (the rule is `transitions.alert_step`). With `draft`, incidents this opens are
+        unpublished until a responder publishes them."""
         now = now or datetime.now(UTC)
         applied = stale = 0
         table = schema.alert
-        with self._write() as conn:
-            before: dict[str, str] = {
-                c.id: c.status for c in self._component_states(conn, now).values()
-            }
+        with self._write(now) as conn:
+            before = self._shown_statuses(conn, now)
             for ev in events:
                 row = conn.execute(
                     select(table).where(table.c.fingerprint == ev.fingerprint)
                 ).first()
+                stored = None
+                if row is not None and in_window(row.starts_at):
+                    stored = (row.starts_at, row.status == "firing")
+                step = transitions.alert_step(stored, ev.starts_at, ev.firing)
                 values = {
                     "component_id": ev.component_id,
                     "severity": ev.severity,
@@ -312,30 +417,26 @@ class Store:
                     "message": ev.message,
                     "updated_at": now,
                 }
-                if row is None:
+                where = table.c.fingerprint == ev.fingerprint
+                if step == "stale":
+                    stale += 1
+                    continue
+                if step == "insert" and row is None:
                     conn.execute(insert(table).values(fingerprint=ev.fingerprint, **values))
-                elif ev.starts_at > row.starts_at:
+                elif step in ("insert", "new_episode"):
                     # A new episode stays with the previous one's incident while that is
                     # open (we may have missed the resolve in between); a resolve of it
                     # then closes that incident rather than orphaning it.
+                    linked = self._open_or_none(conn, row.incident_id) if row else None
+                    conn.execute(update(table).where(where).values(incident_id=linked, **values))
+                elif step == "resolve":
                     conn.execute(
                         update(table)
-                        .where(table.c.fingerprint == ev.fingerprint)
-                        .values(incident_id=self._open_or_none(conn, row.incident_id), **values)
-                    )
-                elif ev.starts_at == row.starts_at and not ev.firing and row.status == "firing":
-                    conn.execute(
-                        update(table)
-                        .where(table.c.fingerprint == ev.fingerprint)
+                        .where(where)
                         .values(status="resolved", ends_at=ev.ends_at, updated_at=now)
                     )
-                elif ev.starts_at == row.starts_at and ev.firing and row.status == "firing":
-                    pass  # the usual resend on every group_interval
-                else:
-                    stale += 1
-                    continue
                 applied += 1
-            self._reconcile(conn, now, before)
+            self._reconcile(conn, now, before, draft=draft)
         return AlertResult(applied=applied, stale=stale)
 
     def _open_or_none(self, conn: Connection, incident_id: str | None) -> str | None:
@@ -348,7 +449,11 @@ class Store:
         return incident_id if still_open else None
 
     def _reconcile(
-        self, conn: Connection, now: datetime, before: dict[str, str] | None = None
+        self,
+        conn: Connection,
+        now: datetime,
+        before: dict[str, str] | None = None,
+        draft: bool = False,
     ) -> None:
         """Open one incident per component held down by a critical alert that has none,
         and resolve automated incidents whose alerts have all resolved."""
@@ -375,7 +480,7 @@ class Store:
         for a in unlinked:
             # A pinned component is a responder's call: automation announces nothing for it
             # until it is handed back (then this runs again and catches up).
-            if a.component_id not in pinned:
+            if a.component_id not in pinned and in_window(a.starts_at):
                 by_component.setdefault(a.component_id, []).append(a)
         if by_component:
             open_incidents = self._incidents_open(conn)
@@ -383,7 +488,7 @@ class Store:
                 target = next((i for i in open_incidents if component_id in i.components), None)
                 if target is None:
                     target_id = self._open_automated_incident(
-                        conn, component_id, held[0], now, (before or {}).get(component_id)
+                        conn, component_id, held, now, (before or {}).get(component_id), draft
                     )
                 else:
                     target_id = target.id
@@ -400,7 +505,13 @@ class Store:
                 select(alerts.c.status).where(alerts.c.incident_id == inc.id)
             ).all()
             if linked and all(s.status != "firing" for s in linked):
-                self._add_update(conn, inc, "resolved", RESOLVED_BODY, now, "operational")
+                affected = self._affected(conn, inc.components, now, "operational")
+                self._save(
+                    conn,
+                    transitions.resolve_automated(
+                        inc, now=now, update_id=new_id(), affected=affected
+                    ),
+                )
 
     def _incidents_open(self, conn: Connection) -> list[Incident]:
         table = schema.incident
@@ -409,98 +520,37 @@ class Store:
             .where(and_(table.c.kind == "incident", table.c.resolved_at.is_(None)))
             .order_by(table.c.created_at.desc())
         ).all()
-        return [_incident(r, []) for r in rows]
+        return _readable(rows)
 
     def _open_automated_incident(
         self,
         conn: Connection,
         component_id: str,
-        alert: Row[Any],
+        held: list[Row[Any]],
         now: datetime,
         old_status: str | None,
+        draft: bool,
     ) -> str:
         component = self.config.component(component_id)
         name = component.name if component else component_id
         critical = self.config.alertmanager.critical_status
-        incident_id = new_id()
-        conn.execute(
-            insert(schema.incident).values(
-                id=incident_id,
-                kind="incident",
-                name=alert.title or f"Service disruption: {name}",
-                status="investigating",
-                impact=IMPACT_OF_STATUS[critical],
-                components=json.dumps([component_id]),
-                automated=True,
-                created_at=now,
-                updated_at=now,
-            )
+        first = held[0]  # the earliest startsAt
+        change = transitions.open_incident(
+            incident_id=new_id(),
+            update_id=new_id(),
+            name=first.title or f"Service disruption: {name}",
+            status="investigating",
+            body=first.message or f"We are investigating a problem affecting {name}.",
+            impact=IMPACT_OF_STATUS[critical],
+            components=[component_id],
+            now=now,
+            automated=True,
+            affected=self._affected(conn, [component_id], now, critical, old_status),
+            started_at=first.starts_at,
+            published=not draft,
         )
-        body = alert.message or f"We are investigating a problem affecting {name}."
-        self._insert_update(
-            conn, incident_id, "investigating", body, now, [component_id], critical, old_status
-        )
-        return incident_id
-
-    def _insert_update(
-        self,
-        conn: Connection,
-        incident_id: str,
-        status: str,
-        body: str,
-        now: datetime,
-        component_ids: list[str],
-        new_status: str | None,
-        old_status: str | None = None,
-    ) -> None:
-        states = self._component_states(conn, now)
-        affected = []
-        for cid in component_ids:
-            component = self.config.component(cid)
-            if component is None:
-                continue
-            old = old_status or (states[cid].status if cid in states else "operational")
-            affected.append(
-                {
-                    "code": cid,
-                    "name": component.name,
-                    "old_status": old,
-                    "new_status": new_status or old,
-                }
-            )
-        update_id = new_id()
-        conn.execute(
-            insert(schema.incident_update).values(
-                id=update_id,
-                incident_id=incident_id,
-                status=status,
-                body=body,
-                created_at=now,
-                affected_components=json.dumps(affected),
-            )
-        )
-        # Subscribers' messages commit with the update or not at all.
-        outbox.notify_update(conn, incident_id, update_id, status, component_ids, now)
-
-    def _add_update(
-        self,
-        conn: Connection,
-        inc: Incident,
-        status: str,
-        body: str,
-        now: datetime,
-        new_status: str | None = None,
-        automated: bool | None = None,
-    ) -> None:
-        values: dict[str, Any] = {"status": status, "updated_at": now}
-        if status in ("resolved", "completed", "postmortem") and inc.resolved_at is None:
-            values["resolved_at"] = now
-        if status == "monitoring" and inc.monitoring_at is None:
-            values["monitoring_at"] = now
-        if automated is not None:
-            values["automated"] = automated
-        self._insert_update(conn, inc.id, status, body, now, inc.components, new_status)
-        conn.execute(update(schema.incident).where(schema.incident.c.id == inc.id).values(**values))
+        self._save(conn, change)
+        return change.incident.id
 
     # ---- responders ----------------------------------------------------------------------
 
@@ -512,7 +562,14 @@ class Store:
         ).first()
         if row is None:
             raise NotFound(f"no {kind} with id {incident_id!r}")
-        return _incident(row, [])
+        try:
+            return _incident(row)
+        except BadRow as exc:
+            log.warning("%s", exc)
+            raise Conflict(
+                f"{kind} {incident_id!r} is stored in a form this version cannot read; "
+                "see the service log"
+            ) from None
 
     def _check_components(self, component_ids: list[str]) -> None:
         unknown = [c for c in component_ids if self.config.component(c) is None]
@@ -520,14 +577,9 @@ class Store:
             raise NotFound(f"unknown component(s): {', '.join(unknown)}")
 
     def get_incident(self, incident_id: str, kind: str = "incident") -> Incident:
-        table = schema.incident
+        """Any incident, drafts included (the token API shows them to responders)."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(table).where(and_(table.c.id == incident_id, table.c.kind == kind))
-            ).first()
-            if row is None:
-                raise NotFound(f"no {kind} with id {incident_id!r}")
-            return self._with_updates(conn, [row])[0]
+            return self._with_updates(conn, [self._get(conn, incident_id, kind)])[0]
 
     def create_incident(
         self,
@@ -540,50 +592,66 @@ class Store:
     ) -> str:
         now = now or datetime.now(UTC)
         self._check_components(component_ids)
-        incident_id = new_id()
-        with self._write() as conn:
-            resolved = status in ("resolved", "postmortem")
-            conn.execute(
-                insert(schema.incident).values(
-                    id=incident_id,
-                    kind="incident",
-                    name=name,
-                    status=status,
-                    impact=impact,
-                    components=json.dumps(component_ids),
-                    automated=False,
-                    created_at=now,
-                    updated_at=now,
-                    monitoring_at=now if status == "monitoring" else None,
-                    resolved_at=now if resolved else None,
-                )
+        with self._write(now) as conn:
+            change = transitions.open_incident(
+                incident_id=new_id(),
+                update_id=new_id(),
+                name=name,
+                status=status,
+                body=body,
+                impact=impact,
+                components=component_ids,
+                now=now,
+                automated=False,
+                affected=self._affected(conn, component_ids, now, None),
             )
-            self._insert_update(conn, incident_id, status, body, now, component_ids, None)
-        return incident_id
+            self._save(conn, change)
+        return change.incident.id
 
     def update_incident(
         self, incident_id: str, status: str, body: str, now: datetime | None = None
     ) -> None:
         """A responder's update: from now on automation leaves this incident alone."""
         now = now or datetime.now(UTC)
-        with self._write() as conn:
+        with self._write(now) as conn:
             inc = self._get(conn, incident_id, "incident")
-            self._add_update(conn, inc, status, body, now, automated=False)
+            affected = self._affected(conn, inc.components, now, None)
+            change = transitions.post_update(
+                inc,
+                status=status,
+                body=body,
+                now=now,
+                update_id=new_id(),
+                affected=affected,
+                by_person=True,
+            )
+            self._save(conn, change)
 
     def hand_back_incident(self, incident_id: str, now: datetime | None = None) -> None:
         now = now or datetime.now(UTC)
-        with self._write() as conn:
+        with self._write(now) as conn:
             inc = self._get(conn, incident_id, "incident")
-            if not inc.is_open:
-                raise Conflict(
-                    f"incident {incident_id!r} is resolved; there is nothing to hand back"
-                )
-            conn.execute(
-                update(schema.incident)
-                .where(schema.incident.c.id == incident_id)
-                .values(automated=True, updated_at=now)
-            )
+            self._save(conn, transitions.hand_back(inc, now))
             self._reconcile(conn, now)
+
+    def drafts(self) -> list[Incident]:
+        """Unpublished incidents (opened through `?mode=draft`), newest first."""
+        table = schema.incident
+        query = (
+            select(table)
+            .where(and_(table.c.kind == "incident", table.c.published.is_(False)))
+            .order_by(table.c.created_at.desc())
+            .limit(HISTORY_LIMIT)
+        )
+        with self.engine.connect() as conn:
+            return self._with_updates(conn, _readable(conn.execute(query).all()))
+
+    def publish_incident(self, incident_id: str, now: datetime | None = None) -> None:
+        """Make a draft public (its alerts then move its components too)."""
+        now = now or datetime.now(UTC)
+        with self._write(now) as conn:
+            inc = self._get(conn, incident_id, "incident")
+            self._save(conn, transitions.publish(inc, now))
 
     def schedule_maintenance(
         self,
@@ -596,33 +664,71 @@ class Store:
     ) -> str:
         now = now or datetime.now(UTC)
         self._check_components(component_ids)
-        maintenance_id = new_id()
-        with self._write() as conn:
-            conn.execute(
-                insert(schema.incident).values(
-                    id=maintenance_id,
-                    kind="maintenance",
-                    name=name,
-                    status="scheduled",
-                    impact="none",
-                    components=json.dumps(component_ids),
-                    automated=False,
-                    created_at=now,
-                    updated_at=now,
-                    scheduled_for=scheduled_for,
-                    scheduled_until=scheduled_until,
-                )
+        with self._write(now) as conn:
+            change = transitions.schedule_maintenance(
+                maintenance_id=new_id(),
+                update_id=new_id(),
+                name=name,
+                body=body,
+                scheduled_for=scheduled_for,
+                scheduled_until=scheduled_until,
+                components=component_ids,
+                now=now,
+                affected=self._affected(conn, component_ids, now, None),
             )
-            self._insert_update(conn, maintenance_id, "scheduled", body, now, component_ids, None)
-        return maintenance_id
+            self._save(conn, change)
+            self._advance(conn, change.incident, now)  # a window that has already begun
+        return change.incident.id
 
     def update_maintenance(
         self, maintenance_id: str, status: str, body: str, now: datetime | None = None
     ) -> None:
         now = now or datetime.now(UTC)
-        with self._write() as conn:
-            inc = self._get(conn, maintenance_id, "maintenance")
-            self._add_update(conn, inc, status, body, now)
+        with self._write(now) as conn:
+            m = self._get(conn, maintenance_id, "maintenance")
+            new_status = {"in_progress": "under_maintenance", "completed": "operational"}
+            change = transitions.move_maintenance(
+                m,
+                status=status,
+                body=body,
+                now=now,
+                update_id=new_id(),
+                affected=self._affected(conn, m.components, now, new_status.get(status)),
+            )
+            self._save(conn, change)
+
+    def _advance(self, conn: Connection, m: Incident, now: datetime) -> bool:
+        target = transitions.clock_status(m, now)
+        if target is None:
+            return False
+        new_status = "operational" if target == "completed" else "under_maintenance"
+        affected = self._affected(conn, m.components, now, new_status)
+        self._save(
+            conn,
+            transitions.advance_maintenance(m, now=now, update_id=new_id(), affected=affected),
+        )
+        return True
+
+    def advance_maintenances(self, now: datetime | None = None) -> int:
+        """Record what the clock did to maintenance windows (started, ended), each with its
+        update and effects; returns how many moved. The leader runs this every few seconds;
+        it writes (and so re-renders) only when a window edge has passed."""
+        now = now or datetime.now(UTC)
+        table = schema.incident
+        query = select(table).where(
+            and_(table.c.kind == "maintenance", table.c.resolved_at.is_(None))
+        )
+        with self.engine.connect() as conn:
+            due = [
+                m.id for m in _readable(conn.execute(query).all()) if m.status_at(now) != m.status
+            ]
+        if not due:
+            return 0
+        moved = 0
+        with self._write(now) as conn:
+            for m in _readable(conn.execute(query.where(table.c.id.in_(due))).all()):
+                moved += self._advance(conn, m, now)
+        return moved
 
     def set_override(
         self, component_id: str, status: str | None, reason: str | None, now: datetime | None = None
@@ -630,7 +736,7 @@ class Store:
         """Pin a component's status (None hands it back to checks and alerts)."""
         now = now or datetime.now(UTC)
         self._check_components([component_id])
-        with self._write() as conn:
+        with self._write(now) as conn:
             conn.execute(
                 update(schema.component_state)
                 .where(schema.component_state.c.component_id == component_id)
@@ -691,14 +797,49 @@ class Store:
         return bool(changed)
 
 
-def _incident(row: Row[Any], updates: list[IncidentUpdate]) -> Incident:
+_ALLOWED_STATUSES = {"incident": INCIDENT_STATUSES, "maintenance": MAINTENANCE_STATUSES}
+_MOMENTS = (
+    "created_at",
+    "updated_at",
+    "monitoring_at",
+    "resolved_at",
+    "scheduled_for",
+    "scheduled_until",
+    "started_at",
+)
+
+
+def _incident(row: Row[Any], updates: list[IncidentUpdate] | None = None) -> Incident:
+    """A stored incident or maintenance as a domain value; BadRow if it cannot be shown."""
+    problems: list[str] = []
+    if row.status not in _ALLOWED_STATUSES.get(row.kind, ()):
+        problems.append(f"status {row.status!r} of kind {row.kind!r}")
+    if row.impact not in IMPACTS:
+        problems.append(f"impact {row.impact!r}")
+    try:
+        components = json.loads(row.components)
+    except (TypeError, ValueError):
+        components = None
+    if not isinstance(components, list) or not all(isinstance(c, str) for c in components):
+        problems.append("components (not a JSON list of ids)")
+    bad_moments = [name for name in _MOMENTS if not in_window(getattr(row, name))]
+    if row.created_at is None or row.updated_at is None:
+        bad_moments.append("created_at/updated_at missing")
+    if row.kind == "maintenance" and (row.scheduled_for is None or row.scheduled_until is None):
+        bad_moments.append("window missing")
+    if bad_moments:
+        problems.append("dates " + ", ".join(bad_moments))
+    if not isinstance(row.name, str) or not row.name:
+        problems.append("name")
+    if problems:
+        raise BadRow(f"{row.kind} {row.id!r} cannot be shown: {'; '.join(problems)}")
     return Incident(
         id=row.id,
         kind=row.kind,
         name=row.name,
         status=row.status,
         impact=row.impact,
-        components=json.loads(row.components),
+        components=components or [],
         automated=bool(row.automated),
         created_at=row.created_at,
         updated_at=row.updated_at,
@@ -706,5 +847,42 @@ def _incident(row: Row[Any], updates: list[IncidentUpdate]) -> Incident:
         resolved_at=row.resolved_at,
         scheduled_for=row.scheduled_for,
         scheduled_until=row.scheduled_until,
-        updates=updates,
+        updates=updates or [],
+        started_at=row.started_at,
+        published=bool(row.published),
+    )
+
+
+def _readable(rows: Iterable[Row[Any]]) -> list[Incident]:
+    """The rows that can be shown; each one that cannot is logged and skipped, so one bad
+    row never takes the page (or the writes that read it) down."""
+    out = []
+    for row in rows:
+        try:
+            out.append(_incident(row))
+        except BadRow as exc:
+            log.warning("%s; skipped", exc)
+    return out
+
+
+def _update_of(u: Row[Any]) -> IncidentUpdate:
+    try:
+        affected = json.loads(u.affected_components)
+    except (TypeError, ValueError):
+        affected = None
+    if (
+        u.status not in (*INCIDENT_STATUSES, *MAINTENANCE_STATUSES)
+        or not in_window(u.created_at)
+        or not isinstance(u.body, str)
+        or not isinstance(affected, list)
+        or not all(isinstance(a, dict) for a in affected)
+    ):
+        raise BadRow(f"update {u.id!r} of {u.incident_id!r} cannot be shown")
+    return IncidentUpdate(
+        id=u.id,
+        incident_id=u.incident_id,
+        status=u.status,
+        body=u.body,
+        created_at=u.created_at,
+        affected_components=affected,
     )

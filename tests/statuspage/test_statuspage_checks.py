@@ -115,3 +115,36 @@ def test_failing_check_moves_the_component_and_exports_metrics(tmp_path: Path) -
         html = live.client.get("/").text
         assert "uptime over the last 90 days" in html
         assert "0% uptime" in html
+
+
+def test_probe_series_leave_metrics_when_this_replica_stops_checking(
+    target: str, tmp_path: Path
+) -> None:
+    """A replica that lost the checks lock must not keep exporting its last probe_success:
+    a stale 1 would hold max(probe_success) up while the new leader sees the outage."""
+    host, port = target.removeprefix("http://").split(":")
+    check = {"id": "web-tcp", "type": "tcp", "host": host, "port": int(port), "interval": "1s"}
+    config = make_config(
+        components=[
+            {"id": "db", "name": "Customer database", "services": ["web-db"], "checks": [check]}
+        ]
+    )
+    run = start_service(config, f"sqlite:///{tmp_path / 's.db'}", leader_seconds=0.1)
+    for live in run():
+        series = 'probe_success{check="web-tcp",component="db",service="web-db"} 1.0'
+        deadline = time.monotonic() + 10
+        while series not in live.client.get("/metrics").text:
+            assert time.monotonic() < deadline, "the check never reported"
+            time.sleep(0.1)
+        # Another replica takes the lock (PostgreSQL's advisory lock; SQLite has one
+        # replica, so the loss is simulated where the service asks whether it still leads).
+        live.service.leadership.still_held = lambda: False  # type: ignore[method-assign]
+        live.service.leadership.try_acquire = lambda: False  # type: ignore[method-assign]
+        deadline = time.monotonic() + 10
+        while live.service.runs_checks:
+            assert time.monotonic() < deadline, "the replica kept running checks"
+            time.sleep(0.1)
+        metrics = live.client.get("/metrics").text
+        assert "probe_success{" not in metrics
+        assert "probe_duration_seconds{" not in metrics
+        assert 'statuspage_component_status{component="db"' in metrics  # the rest stays

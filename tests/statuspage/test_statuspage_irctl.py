@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from live_service import TOKEN, Live
+from live_service import TOKEN, Live, alert, notification
 from typer.testing import CliRunner
 
 from irctl.status import app
@@ -124,3 +124,51 @@ def test_show_prints_what_customers_see(live: Live, env: dict[str, str]) -> None
     assert "Partial System Outage" in result.output
     assert "Web app" in result.output and "partial outage" in result.output
     assert "investigating: Slow logins" in result.output
+
+
+def test_a_draft_from_alertmanager_stays_private_until_published(
+    live: Live, env: dict[str, str]
+) -> None:
+    response = live.post("/api/v1/alertmanager?mode=draft", notification(alert()))
+    assert response.json() == {"applied": 1, "stale": 0, "ignored": 0}
+    # Invisible on every public file: no incident, no component change, nothing in the feed.
+    assert live.incidents() == []
+    assert live.summary()["incidents"] == []
+    assert live.component("api")["status"] == "operational"
+    for path in ("/", "/history", "/history.atom", "/api/v2/incidents/unresolved.json"):
+        assert "Orders are failing" not in live.client.get(path).text, path
+    assert live.service.files and all(
+        b"Orders are failing" not in f.body for f in live.service.files
+    )
+
+    listed = runner.invoke(app, ["drafts"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert "investigating: Orders are failing" in listed.output
+    draft_id = listed.output.split()[0]
+
+    published = runner.invoke(app, ["publish", draft_id], env=env)
+    assert published.exit_code == 0, published.output
+    assert [i["name"] for i in live.summary()["incidents"]] == ["Orders are failing"]
+    assert live.component("api")["status"] == "major_outage"
+    assert "Orders are failing" in live.client.get("/history.atom").text
+    assert runner.invoke(app, ["drafts"], env=env).output.strip() == "No drafts."
+
+    # The alert resolves: the published incident resolves like any automated one.
+    live.post("/api/v1/alertmanager?mode=draft", notification(alert("resolved")))
+    assert live.incidents()[0]["status"] == "resolved"
+
+
+def test_draft_mode_records_no_warnings_and_refuses_unknown_modes(live: Live) -> None:
+    warning = notification(alert(severity="warning", service="web", fingerprint="w"))
+    assert live.post("/api/v1/alertmanager?mode=draft", warning).json()["ignored"] == 1
+    assert live.component("web")["status"] == "operational"
+    wrong = live.post("/api/v1/alertmanager?mode=preview", notification(alert()))
+    assert wrong.status_code == 400
+    assert "use draft or publish" in wrong.json()["error"]
+    assert live.incidents() == []
+
+
+def test_publish_of_an_unknown_incident_fails_clearly(env: dict[str, str]) -> None:
+    result = runner.invoke(app, ["publish", "nosuchincident"], env=env)
+    assert result.exit_code == 1
+    assert "404" in result.output and "no incident with id 'nosuchincident'" in result.output
