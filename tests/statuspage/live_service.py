@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
+import yaml
 from sqlalchemy import delete, update
 
 from statuspage import schema
@@ -136,6 +142,53 @@ def start_service(
             yield Live(url, service, c)
 
     return run
+
+
+@contextmanager
+def serve_process(
+    workdir: Path, name: str, env: dict[str, str], server: str = "uvicorn"
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`python -m statuspage serve` as an operator runs it, with CONFIG and `env` on top of
+    ours; yields the process and its base URL once /healthz says ok, stops it afterwards."""
+    config = workdir / "statuspage.yaml"
+    config.write_text(yaml.safe_dump(CONFIG))
+    port = free_port()
+    command = [sys.executable, "-m", "statuspage", "serve", "--config", str(config)]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--server", server]
+    log_path = workdir / f"{name}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command, env={**os.environ, **env}, cwd=workdir, stdout=log,
+            stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                assert process.poll() is None, log_path.read_text()
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{base}/healthz").text == "ok\n":
+                        break
+                assert time.monotonic() < deadline, f"{name} did not become healthy"
+                time.sleep(0.1)
+            yield process, base
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=15)
+
+
+def open_incident(
+    live: Live, name: str, components: list[str], impact: str = "major", body: str = "Looking."
+) -> dict[str, Any]:
+    """A responder opens an incident (investigating) through the API; returns its document."""
+    created = live.post(
+        "/api/v1/incidents",
+        {"name": name, "status": "investigating", "body": body, "impact": impact,
+         "components": components},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    return dict(created.json())
 
 
 def alert(

@@ -3,20 +3,16 @@ send it once: real `statuspage serve` processes on one PostgreSQL, a real SMTP s
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import psycopg
-import yaml
-from live_service import CONFIG, TOKEN, free_port, make_config
+from live_service import TOKEN, make_config, serve_process
 from smtp_sink import Mailbox, smtp_server, wait_for
 from sqlalchemy import func, select
 
@@ -28,60 +24,17 @@ from statuspage.subscriptions import SubscribeRequest, confirm, subscribe
 SUBJECT = "[Acme Status] New incident: Checkout failing"
 
 
-@contextmanager
 def replica(
     tmp_path: Path, name: str, db_url: str, smtp_port: int, poll_seconds: float
-) -> Iterator[tuple[subprocess.Popen[str], str]]:
-    config = tmp_path / "statuspage.yaml"
-    config.write_text(yaml.safe_dump(CONFIG))
-    port = free_port()
+) -> AbstractContextManager[tuple[subprocess.Popen[str], str]]:
     env = {
-        **os.environ,
         "STATUSPAGE_DATABASE_URL": db_url,
         "STATUSPAGE_API_TOKEN": TOKEN,
         "STATUSPAGE_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
         "STATUSPAGE_MAIL_FROM": "status@acme.example",
         "STATUSPAGE_OUTBOX_POLL_SECONDS": str(poll_seconds),
     }
-    log = (tmp_path / f"{name}.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "statuspage",
-            "serve",
-            "--config",
-            str(config),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--server",
-            "uvicorn",
-        ],
-        env=env,
-        cwd=tmp_path,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-
-        def healthy() -> bool:
-            assert process.poll() is None, (tmp_path / f"{name}.log").read_text()
-            try:
-                return httpx.get(f"{base}/healthz").text == "ok\n"
-            except httpx.HTTPError:
-                return False
-
-        wait_for(f"replica {name} to be healthy", healthy, timeout=30)
-        yield process, base
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=15)
-        log.close()
+    return serve_process(tmp_path, name, env)
 
 
 def leader_locks(pg_url: str) -> int:

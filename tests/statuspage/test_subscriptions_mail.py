@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from email.message import EmailMessage
 
 import pytest
-from live_service import Live, make_config, require, start_service
+from live_service import Live, make_config, open_incident, require, start_service
 from smtp_sink import Mailbox, smtp_server, wait_for
 from sqlalchemy import func, select
 from test_statuspage_browser import ARGS, CHROMIUM
@@ -87,17 +87,7 @@ def test_a_confirmed_subscriber_gets_each_incident_event_exactly_once(
     live, box = env
     subscribe_and_confirm(live, box, "alice@example.com")
 
-    created = live.post(
-        "/api/v1/incidents",
-        {
-            "name": "Orders failing",
-            "status": "investigating",
-            "body": "Looking into it.",
-            "impact": "major",
-            "components": ["api"],
-        },
-    )
-    incident_id = created.json()["id"]
+    incident_id = open_incident(live, "Orders failing", ["api"], "major", "Looking into it.")["id"]
     wait_for("the creation mail", lambda: len(box.to("alice@example.com")) == 2)
     live.post(
         f"/api/v1/incidents/{incident_id}/updates",
@@ -127,16 +117,7 @@ def test_a_confirmed_subscriber_gets_each_incident_event_exactly_once(
 def test_every_message_unsubscribes_in_one_click(env: tuple[Live, Mailbox]) -> None:
     live, box = env
     subscribe_and_confirm(live, box, "bob@example.com")
-    live.post(
-        "/api/v1/incidents",
-        {
-            "name": "Slow logins",
-            "status": "investigating",
-            "body": "Checking.",
-            "impact": "minor",
-            "components": ["web"],
-        },
-    )
+    open_incident(live, "Slow logins", ["web"], "minor", "Checking.")
     notice = wait_for("the notification", lambda: box.to("bob@example.com")[1:])[0]
     path = link(notice, "unsubscribe")
     # RFC 8058 headers: mail clients POST to the same link.
@@ -147,16 +128,7 @@ def test_every_message_unsubscribes_in_one_click(env: tuple[Live, Mailbox]) -> N
     assert page.status_code == 200 and "Unsubscribed" in page.text
     assert live.client.get(path).status_code == 404  # gone, and it says so
 
-    live.post(
-        "/api/v1/incidents",
-        {
-            "name": "Slow again",
-            "status": "investigating",
-            "body": "Checking.",
-            "impact": "minor",
-            "components": ["web"],
-        },
-    )
+    open_incident(live, "Slow again", ["web"], "minor", "Checking.")
     settle(live)
     assert len(box.to("bob@example.com")) == 2  # the confirmation and the first incident
 
@@ -180,16 +152,7 @@ def test_nothing_but_the_confirmation_reaches_an_unconfirmed_address(
     live, box = env
     assert live.client.post("/subscribe", data={"email": "dave@example.com"}).status_code == 202
     wait_for("the confirmation", lambda: box.to("dave@example.com"))
-    live.post(
-        "/api/v1/incidents",
-        {
-            "name": "Outage",
-            "status": "investigating",
-            "body": "Down.",
-            "impact": "critical",
-            "components": ["api"],
-        },
-    )
+    open_incident(live, "Outage", ["api"], "critical", "Down.")
     settle(live)
     assert subjects(box, "dave@example.com") == ["Confirm your subscription to Acme Status"]
     # Asking again within the hour sends no second mail (the form cannot flood an inbox)
@@ -205,26 +168,8 @@ def test_a_subscriber_of_some_components_hears_only_about_them(
 ) -> None:
     live, box = env
     subscribe_and_confirm(live, box, "erin@example.com", components="db")
-    live.post(
-        "/api/v1/incidents",
-        {
-            "name": "API down",
-            "status": "investigating",
-            "body": "Down.",
-            "impact": "critical",
-            "components": ["api"],
-        },
-    )
-    live.post(
-        "/api/v1/incidents",
-        {
-            "name": "Database slow",
-            "status": "investigating",
-            "body": "Slow.",
-            "impact": "minor",
-            "components": ["db"],
-        },
-    )
+    open_incident(live, "API down", ["api"], "critical", "Down.")
+    open_incident(live, "Database slow", ["db"], "minor", "Slow.")
     settle(live)
     assert subjects(box, "erin@example.com")[1:] == ["[Acme Status] New incident: Database slow"]
 
@@ -234,16 +179,7 @@ def test_a_refusing_recipient_does_not_block_the_others(env: tuple[Live, Mailbox
     subscribe_and_confirm(live, box, "frank@example.com")
     subscribe_and_confirm(live, box, "grace@example.com")
     box.refuse.add("frank@example.com")
-    live.post(
-        "/api/v1/incidents",
-        {
-            "name": "Outage",
-            "status": "investigating",
-            "body": "Down.",
-            "impact": "critical",
-            "components": ["api"],
-        },
-    )
+    open_incident(live, "Outage", ["api"], "critical", "Down.")
     settle(live)
     assert subjects(box, "grace@example.com")[1:] == ["[Acme Status] New incident: Outage"]
     out = schema.outbox

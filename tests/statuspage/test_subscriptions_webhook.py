@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from live_service import TOKEN, Live, alert, make_config, notification, start_service
+from live_service import TOKEN, Live, alert, make_config, notification, open_incident, start_service
 from smtp_sink import wait_for
 from sqlalchemy import func, select
 
@@ -95,16 +95,7 @@ def test_webhooks_are_signed_shaped_like_statuspage_and_retried_after_a_500(live
         secret = answer.json()["secret"]
         assert answer.json()["signature_header"] == "X-Statuspage-Signature"
 
-        incident = live.post(
-            "/api/v1/incidents",
-            {
-                "name": "Orders failing",
-                "status": "investigating",
-                "body": "Looking.",
-                "impact": "major",
-                "components": ["api"],
-            },
-        ).json()
+        incident = open_incident(live, "Orders failing", ["api"], "major", "Looking.")
         wait_for("the retry", lambda: len(receiver.requests) == 2)
         live.post(f"/api/v1/incidents/{incident['id']}/resolve", {"body": "Fixed."})
         wait_for("the resolution", lambda: len(receiver.requests) == 3)
@@ -140,16 +131,7 @@ def test_a_webhook_that_keeps_failing_does_not_hold_up_another(live: Live) -> No
     try:
         for r in (broken, working):
             assert live.client.post("/subscribe", json={"webhook_url": r.url}).status_code == 201
-        live.post(
-            "/api/v1/incidents",
-            {
-                "name": "Down",
-                "status": "investigating",
-                "body": "Down.",
-                "impact": "critical",
-                "components": [],
-            },
-        )
+        open_incident(live, "Down", [], "critical", "Down.")
         wait_for("the working receiver", lambda: working.requests)
         wait_for("retries of the broken one", lambda: len(broken.requests) >= 3)
         assert len(working.requests) == 1
@@ -223,16 +205,7 @@ def test_subscriber_data_stays_out_of_every_public_file(live: Live) -> None:
     )
     secret = answer.json()["secret"]
     token = answer.json()["unsubscribe_url"].rsplit("/", 1)[1]
-    live.post(
-        "/api/v1/incidents",
-        {
-            "name": "Down",
-            "status": "investigating",
-            "body": "Down.",
-            "impact": "critical",
-            "components": ["api"],
-        },
-    )
+    open_incident(live, "Down", ["api"], "critical", "Down.")
     live.service.refresh(force=True)
     # service.files is exactly what the S3 copy uploads; the paths are what the public reads.
     for needle in ("secret-hook", "t0ps3cret", secret, token):
