@@ -39,6 +39,8 @@ def check_url(url: str, allow_private: bool) -> str:
     targets are allowed, for tests and dev), no credentials, no private or loopback IPs."""
     if len(url) > MAX_URL_LENGTH:
         raise TargetError(f"a webhook URL has at most {MAX_URL_LENGTH} characters")
+    if any(c.isspace() for c in url.strip()):
+        raise TargetError("a webhook URL cannot contain spaces or line breaks")
     parts = urlsplit(url.strip())
     allowed = ("https", "http") if allow_private else ("https",)
     if parts.scheme not in allowed:

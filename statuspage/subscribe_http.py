@@ -4,7 +4,7 @@ RFC 8058 one-click). JSON in, JSON out; a form in, an HTML page out."""
 
 from __future__ import annotations
 
-import json
+import re
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from statuspage import inputs
 from statuspage.cache import CSP
 from statuspage.notify_webhook import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from statuspage.render import html_page, iso
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from statuspage.service import StatusService
 
 BODY_LIMIT = 16 * 1024
+TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 HEADERS = {
     "cache-control": "no-store",
     "content-security-policy": CSP,
@@ -105,9 +107,9 @@ def subscription_routes(service: StatusService, read_body: ReadBody) -> list[Rou
         try:
             if wants_json:
                 try:
-                    data = json.loads(raw)
-                except (UnicodeDecodeError, json.JSONDecodeError):
-                    raise SubscribeError("the body is not JSON") from None
+                    data = inputs.parse_json(raw)
+                except inputs.InputError as exc:
+                    return refuse(exc.status, str(exc))
                 if not isinstance(data, dict):
                     raise SubscribeError("the body must be a JSON object")
             else:
@@ -151,7 +153,9 @@ def subscription_routes(service: StatusService, read_body: ReadBody) -> list[Rou
 
     async def confirm_route(request: Request) -> Response:
         token = request.path_params["token"]
-        if not await run_in_threadpool(confirm, service.store, token, datetime.now(UTC)):
+        if not TOKEN_RE.match(token) or not await run_in_threadpool(
+            confirm, service.store, token, datetime.now(UTC)
+        ):
             return page(404, "Link not valid", UNKNOWN_LINK, root="../../")
         return page(
             200,
@@ -163,7 +167,9 @@ def subscription_routes(service: StatusService, read_body: ReadBody) -> list[Rou
 
     async def unsubscribe_route(request: Request) -> Response:
         token = request.path_params["token"]
-        gone = await run_in_threadpool(unsubscribe, service.store, token)
+        gone = bool(TOKEN_RE.match(token)) and await run_in_threadpool(
+            unsubscribe, service.store, token
+        )
         if request.method == "POST":  # RFC 8058 one-click from a mail client
             return JSONResponse({"unsubscribed": gone}, 200 if gone else 404, headers=HEADERS)
         if not gone:

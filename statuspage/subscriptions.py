@@ -17,7 +17,7 @@ from typing import Any, Literal
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
-from statuspage import schema
+from statuspage import inputs, schema
 from statuspage.config import StatusPageConfig
 from statuspage.notify_mail import SettingsError, SmtpSettings, smtp_settings
 from statuspage.notify_webhook import TargetError, check_url
@@ -108,6 +108,10 @@ def parse_request(
             f"components: unknown {', '.join(unknown)} (known: {', '.join(known)})"
         )
     components = [c for c in known if c in raw_components]
+    for field_name, value in (("email", email), ("webhook_url", url)):
+        problem = inputs.bad_character(value)
+        if problem is not None:
+            raise SubscribeError(f"{field_name}: contains a {problem}")
     if bool(email) == bool(url):
         raise SubscribeError("give either an e-mail address (email) or a webhook URL (webhook_url)")
     if email:

@@ -152,6 +152,8 @@ def test_a_webhook_that_keeps_failing_does_not_hold_up_another(live: Live) -> No
         ("https://localhost/x", "not a public host"),
         ("https://kubernetes.default.svc.cluster.local/x", "not a public host"),
         ("ftp://hooks.example.com/x", "must start with https://"),
+        ("https://hooks.example.com/a b", "spaces or line breaks"),
+        ("https://hooks.example.com/\r\nX-Injected: 1", "spaces or line breaks"),
     ],
 )
 def test_webhook_urls_must_be_public_https(url: str, reason: str) -> None:
@@ -174,6 +176,20 @@ def test_bad_input_gets_a_422_naming_the_field_and_stores_nothing(live: Live) ->
         answer = live.client.post("/subscribe", json=body)
         assert answer.status_code == 422, body
         assert reason in answer.json()["error"]
+    nul = live.client.post("/subscribe", json={"webhook_url": "https://h.example.com/\u0000"})
+    assert nul.status_code == 422 and "U+0000" in nul.json()["error"]
+    deep = live.client.post(
+        "/subscribe",
+        content=b'{"a":' * 100 + b"1" + b"}" * 100,
+        headers={"content-type": "application/json"},
+    )
+    assert deep.status_code == 400
+    for path in (
+        "/subscriptions/confirm/x%00y",
+        "/subscriptions/unsubscribe/..%2f..",
+        "/subscriptions/confirm/" + "a" * 43,
+    ):
+        assert live.client.get(path).status_code == 404, path
     form = live.client.post("/subscribe", data={"webhook_url": "ftp://x"})
     assert form.status_code == 422 and "must start with" in form.text
     with live.service.store.engine.connect() as conn:
