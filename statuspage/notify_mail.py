@@ -198,9 +198,13 @@ class MailSession:
             if all(code >= 500 for code in codes):
                 raise PermanentFailure(f"recipient refused: {codes}") from None
             raise
-        except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
+        except smtplib.SMTPDataError as exc:
             if exc.smtp_code >= 500:
                 raise PermanentFailure(f"message refused: {exc.smtp_code}") from None
+            raise
+        except smtplib.SMTPSenderRefused:
+            # The sender or our login is refused: the server's settings, not this message;
+            # retried (with backoff) so fixing them delivers what waited.
             raise
         except (OSError, smtplib.SMTPException):
             self.close()

@@ -46,7 +46,7 @@ from statuspage.state import Incident, PageView
 from statuspage.transitions import Effect
 
 log = logging.getLogger("statuspage.outbox")
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 12  # with the backoff below: given up after about 2.5 hours
 BACKOFF_FIRST = timedelta(seconds=5)
 BACKOFF_MAX = timedelta(hours=1)
 LEASE = timedelta(minutes=2)

@@ -6,8 +6,10 @@ from __future__ import annotations
 import importlib.util
 import re
 import shutil
+import smtplib
 from collections.abc import Iterator
 from email.message import EmailMessage
+from pathlib import Path
 
 import pytest
 from live_service import Live, make_config, open_incident, require, start_service
@@ -16,7 +18,7 @@ from sqlalchemy import func, select
 from test_statuspage_browser import ARGS, CHROMIUM
 
 from statuspage import schema
-from statuspage.notify_mail import SmtpSettings
+from statuspage.notify_mail import MailSession, SettingsError, SmtpSettings
 from statuspage.ratelimit import Rate
 from statuspage.subscriptions import SubscriptionSettings
 
@@ -241,3 +243,74 @@ def test_a_customer_subscribes_through_the_form_in_chromium(env: tuple[Live, Mai
         '["db"]',
         True,
     )
+
+
+def _outbox_mail(to: str) -> EmailMessage:
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "status@acme.example", to, "hello"
+    msg.set_content("body")
+    return msg
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_smtp_login_comes_from_a_password_file(tmp_path: Path) -> None:
+    secret = tmp_path / "smtp-password"
+    secret.write_text("s3cret-pass\n")  # as a mounted Secret often ends
+    with smtp_server(login=("mailer", "s3cret-pass")) as (box, port):
+        env = {
+            "STATUSPAGE_SMTP_URL": f"smtp://127.0.0.1:{port}",
+            "STATUSPAGE_MAIL_FROM": "status@acme.example",
+            "STATUSPAGE_SMTP_USERNAME": "mailer",
+            "STATUSPAGE_SMTP_PASSWORD_FILE": str(secret),
+        }
+        settings = SubscriptionSettings.from_env(env).smtp
+        assert settings is not None and "s3cret" not in repr(settings)
+        with MailSession(settings) as session:
+            session.send(_outbox_mail("ivy@example.com"))
+        assert len(box.to("ivy@example.com")) == 1
+
+        # Without the login the server refuses the message (its AUTH is required).
+        anonymous = SubscriptionSettings.from_env(
+            {k: v for k, v in env.items() if "USERNAME" not in k}
+        ).smtp
+        assert anonymous is not None
+        with pytest.raises(smtplib.SMTPSenderRefused), MailSession(anonymous) as session:
+            session.send(_outbox_mail("ivy@example.com"))
+        assert len(box.to("ivy@example.com")) == 1
+
+
+@pytest.mark.parametrize(
+    ("env", "reason"),
+    [
+        ({"STATUSPAGE_SMTP_URL": "smtp://u:p@mail.example.com"}, "must not carry credentials"),
+        ({"STATUSPAGE_SMTP_URL": "imap://mail.example.com"}, "scheme 'imap'"),
+        ({"STATUSPAGE_SMTP_URL": "smtp://mail.example.com"}, "STATUSPAGE_MAIL_FROM must be set"),
+        (
+            {
+                "STATUSPAGE_SMTP_URL": "smtp://mail.example.com",
+                "STATUSPAGE_MAIL_FROM": "s@x.io",
+                "STATUSPAGE_SMTP_PASSWORD_FILE": "/nonexistent/pw",
+            },
+            "cannot read",
+        ),
+        ({"STATUSPAGE_SUBSCRIBE_RATE": "lots"}, "STATUSPAGE_SUBSCRIBE_RATE"),
+    ],
+)
+def test_bad_delivery_settings_name_the_variable(env: dict[str, str], reason: str) -> None:
+    with pytest.raises(SettingsError, match=reason):
+        SubscriptionSettings.from_env(env)
+
+
+def test_smtp_schemes_and_default_ports() -> None:
+    def parsed(url: str) -> tuple[int, bool, bool]:
+        s = SubscriptionSettings.from_env(
+            {"STATUSPAGE_SMTP_URL": url, "STATUSPAGE_MAIL_FROM": "s@x.io"}
+        ).smtp
+        assert s is not None
+        return s.port, s.starttls, s.implicit_tls
+
+    assert parsed("smtp://mail.example.com") == (25, False, False)
+    assert parsed("smtp+starttls://mail.example.com") == (587, True, False)
+    assert parsed("smtps://mail.example.com") == (465, False, True)
+    assert parsed("smtp+starttls://mail.example.com:2525") == (2525, True, False)
+    assert SubscriptionSettings.from_env({}).smtp is None
