@@ -87,8 +87,18 @@ def pending(live: Live) -> int:
         return int(conn.execute(query).scalar_one())
 
 
+def counted(live: Live, outcome: str) -> float:
+    """`statuspage_notifications_total{channel="webhook", outcome=...}` from /metrics."""
+    name = f'statuspage_notifications_total{{channel="webhook",outcome="{outcome}"}} '
+    lines = [
+        line for line in live.client.get("/metrics").text.splitlines() if line.startswith(name)
+    ]
+    return float(lines[0].split()[-1]) if lines else 0.0
+
+
 def test_webhooks_are_signed_shaped_like_statuspage_and_retried_after_a_500(live: Live) -> None:
     receiver = Receiver(500)
+    sent_before, retried_before = counted(live, "sent"), counted(live, "retry")
     try:
         answer = live.client.post("/subscribe", json={"webhook_url": receiver.url})
         assert answer.status_code == 201, answer.text
@@ -122,6 +132,8 @@ def test_webhooks_are_signed_shaped_like_statuspage_and_retried_after_a_500(live
         assert resolved["meta"]["event"] == "incident.resolved"
         assert resolved["incident"]["status"] == "resolved"
         assert resolved["incident"]["resolved_at"] is not None
+        assert counted(live, "sent") - sent_before == 2
+        assert counted(live, "retry") - retried_before == 1
     finally:
         receiver.close()
 
