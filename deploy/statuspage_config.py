@@ -1,47 +1,27 @@
 """The status page service's config file, rendered from the typed org config.
 
-The output is exactly the format `statuspage/config.py` accepts (a test validates it with
-that model); the status page never imports this code, the file is the contract.
+The output is exactly the format `statuspage/config.py` accepts: checks are that module's
+own models, and the result is validated with its `parse_config` before it is returned. The
+status page never imports this code; the file is the contract.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
 from orgconfig.model import OrgConfig
 from orgconfig.statuspage import ComponentGroup, HttpCheck, TcpCheck
+from statuspage.config import ConfigError, parse_config
 
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "page"
 
 
-def _seconds(delta: timedelta) -> str:
-    # The status page's durations have no weeks; whole seconds (or ms) read the same to it.
-    millis = round(delta.total_seconds() * 1000)
-    return f"{millis // 1000}s" if millis % 1000 == 0 else f"{millis}ms"
-
-
 def _check(check: HttpCheck | TcpCheck) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "id": check.id,
-        "type": check.type,
-        "interval": _seconds(check.interval),
-        "timeout": _seconds(check.timeout),
-        "failures_before_partial_outage": check.failures_before_partial_outage,
-        "failures_before_major_outage": check.failures_before_major_outage,
-    }
-    if isinstance(check, HttpCheck):
-        out.update(url=check.url, method=check.method, expected_status=check.expected_status)
-        if check.body_contains is not None:
-            out["body_contains"] = check.body_contains
-        if check.degraded_latency is not None:
-            out["degraded_latency"] = _seconds(check.degraded_latency)
-    else:
-        out.update(host=check.host, port=check.port)
-    return out
+    # The same model the service reads, dumped in its own spelling ("30s", "1500ms").
+    return check.model_dump(mode="json", exclude_none=True)
 
 
 def group_id(group: ComponentGroup) -> str:
@@ -90,4 +70,9 @@ def statuspage_config(org: OrgConfig) -> dict[str, Any]:
         if page.s3_copy.region:
             s3["region"] = page.s3_copy.region
         config["publish"] = {"s3": s3}
+    try:
+        parse_config(config, "the status page config rendered from the org config")
+    except ConfigError as exc:
+        # Cross-component rules (unique ids, one component per service) are the service's.
+        raise ValueError(str(exc)) from None
     return config

@@ -6,74 +6,47 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from orgconfig.units import Duration
+# One home for the status page's schema: its checks, ids and durations are the service's
+# own models (statuspage/config.py), so what validates here is exactly what the service
+# accepts, defaults included. The service never imports this package.
+from statuspage.config import ID_PATTERN, Check, HttpCheck, Id, TcpCheck
 
-ID_PATTERN = r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$"
+__all__ = [
+    "Check",
+    "Component",
+    "ComponentGroup",
+    "HttpCheck",
+    "S3Copy",
+    "StatusPageSettings",
+    "TcpCheck",
+]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class _Check(_Strict):
-    id: str = Field(pattern=ID_PATTERN, max_length=63)
-    interval: Duration = Field(timedelta(seconds=30), description="How often the check runs.")
-    timeout: Duration = Field(timedelta(seconds=10), description="Give up after this long.")
-    failures_before_partial_outage: int = Field(2, ge=1, le=100)
-    failures_before_major_outage: int = Field(4, ge=1, le=100)
-
-    @model_validator(mode="after")
-    def _sane(self) -> _Check:
-        if self.failures_before_major_outage < self.failures_before_partial_outage:
-            raise ValueError(
-                "failures_before_major_outage must be at least failures_before_partial_outage"
-            )
-        if self.interval < timedelta(seconds=1) or self.timeout <= timedelta(0):
-            raise ValueError("interval must be at least 1s and timeout more than 0s")
-        return self
-
-
-class HttpCheck(_Check):
-    """`GET url` answers `expected_status` (and contains `body_contains`) within `timeout`."""
-
-    type: Literal["http"]
-    url: str = Field(pattern=r"^https?://\S+$")
-    method: Literal["GET", "HEAD", "POST", "PUT", "OPTIONS"] = "GET"
-    expected_status: int = Field(200, ge=100, le=599)
-    body_contains: str | None = None
-    degraded_latency: Duration | None = Field(
-        None, description="A successful answer slower than this marks the component degraded."
-    )
-
-
-class TcpCheck(_Check):
-    """A TCP connection to `host:port` opens within `timeout`."""
-
-    type: Literal["tcp"]
-    host: str = Field(min_length=1)
-    port: int = Field(ge=1, le=65535)
-
-
-Check = Annotated[HttpCheck | TcpCheck, Field(discriminator="type")]
-
-
 class Component(_Strict):
-    id: str = Field(pattern=ID_PATTERN)
-    name: str = Field(min_length=1)
+    id: Id
+    name: str = Field(min_length=1, max_length=200)
     description: str = ""
-    checks: list[Check] = Field(default_factory=list, description="Synthetic checks.")
+    checks: list[Check] = Field(
+        default_factory=list, description="Synthetic checks (statuspage/README.md)."
+    )
 
 
 class ComponentGroup(_Strict):
     id: str | None = Field(
-        None, pattern=ID_PATTERN, description="Defaults to the name, lower-cased and dashed."
+        None,
+        pattern=ID_PATTERN,
+        max_length=63,
+        description="Defaults to the name, lower-cased and dashed.",
     )
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200)
     components: list[Component] = Field(min_length=1)
 
 

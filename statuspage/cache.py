@@ -61,9 +61,14 @@ def build(
     out: dict[str, Cached] = {}
     for f in files:
         etag = _etag(f.body)
-        paths = ALIASES.get(f.key, [f"/{f.key}"])
+        paths = ALIASES.get(f.key) or _paths(f.key)
         old = previous.get(paths[0])
-        modified = old.last_modified if old is not None and old.etag == etag else now
+        if old is not None and old.etag == etag:
+            # Unchanged (most incident pages on most renders): keep the entry and its gzip.
+            for path in paths:
+                out[path] = old
+            continue
+        modified = now
         entry = _entry(f, f.body, etag, modified, cache_control, compressed=False)
         if len(f.body) >= GZIP_MIN_BYTES:
             packed = gzip.compress(f.body, compresslevel=9, mtime=0)
@@ -72,6 +77,14 @@ def build(
         for path in paths:
             out[path] = entry
     return out
+
+
+def _paths(key: str) -> list[str]:
+    # Pages in folders (incidents/<id>.html, history/2.html) also answer without ".html":
+    # /incidents/<id> is the permalink.
+    if key.endswith(".html"):
+        return [f"/{key}", f"/{key.removesuffix('.html')}"]
+    return [f"/{key}"]
 
 
 def _entry(

@@ -19,7 +19,9 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     ValidationError,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -52,7 +54,32 @@ def parse_duration(value: Any) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+def format_duration(delta: timedelta) -> str:
+    """The shortest spelling `parse_duration` reads back ("1h30m", "1500ms")."""
+    millis = round(delta.total_seconds() * 1000)
+    if millis == 0:
+        return "0s"
+    parts = []
+    for unit in ("d", "h", "m", "s"):
+        size = int(_UNIT_SECONDS[unit] * 1000)
+        if millis % 1000 and unit == "s":
+            break  # "1500ms" rather than "1s500ms"
+        if millis >= size:
+            amount, millis = divmod(millis, size)
+            parts.append(f"{amount}{unit}")
+    if millis:
+        parts.append(f"{millis}ms")
+    return "".join(parts)
+
+
+DURATION_PATTERN = r"^([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?$"
+# The org config (orgconfig/statuspage.py) uses these same types: one home for the schema.
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN, "description": DURATION_HELP}),
+]
 Id = Annotated[str, Field(pattern=ID_PATTERN, max_length=63)]
 ComponentStatus = Literal[
     "operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"

@@ -34,19 +34,26 @@ class S3Publisher:
         count = 0
         for f in files:
             digest = hashlib.sha256(f.body).hexdigest()
-            key = self.settings.prefix + f.key
-            if self._uploaded.get(key) == digest:
-                continue
-            self.client.put_object(
-                Bucket=self.settings.bucket,
-                Key=key,
-                Body=f.body,
-                ContentType=f.content_type,
-                CacheControl=self.cache_control,
-            )
-            self._uploaded[key] = digest
-            count += 1
+            for key in _keys(self.settings.prefix, f.key):
+                if self._uploaded.get(key) == digest:
+                    continue
+                self.client.put_object(
+                    Bucket=self.settings.bucket,
+                    Key=key,
+                    Body=f.body,
+                    ContentType=f.content_type,
+                    CacheControl=self.cache_control,
+                )
+                self._uploaded[key] = digest
+                count += 1
         return count
+
+
+def _keys(prefix: str, key: str) -> list[str]:
+    # The permalink /incidents/<id> has no extension: the copy answers it too.
+    if key.startswith("incidents/") and key.endswith(".html"):
+        return [prefix + key, prefix + key.removesuffix(".html")]
+    return [prefix + key]
 
 
 class Background:

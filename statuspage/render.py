@@ -19,13 +19,14 @@ from markupsafe import Markup
 
 from statuspage.config import Component, StatusPageConfig
 from statuspage.inputs import clean_text
+from statuspage.outages import day_fraction, outages
 from statuspage.state import (
     IMPACT_OF_STATUS,
+    IMPACT_WORDS,
+    STATUS_OF_IMPACT,
     STATUS_WORDS,
     Incident,
     PageView,
-    UptimeDay,
-    UptimeTotal,
     worst,
     worst_impact,
 )
@@ -38,6 +39,8 @@ INDICATOR_WORDS = {
     "maintenance": "Service Under Maintenance",
 }
 UPTIME_DAYS = 90
+PAST_DAYS = 15  # the front page's "past incidents", as on Statuspage
+HISTORY_PAGE_SIZE = 20
 
 
 @dataclass(frozen=True)
@@ -120,8 +123,14 @@ def _components(config: StatusPageConfig, view: PageView) -> list[dict[str, Any]
     return out
 
 
-def incident_document(config: StatusPageConfig, view: PageView, inc: Incident) -> dict[str, Any]:
-    components = [c for c in _components(config, view) if c["id"] in inc.components]
+def incident_document(
+    config: StatusPageConfig,
+    view: PageView,
+    inc: Incident,
+    all_components: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    every = all_components if all_components is not None else _components(config, view)
+    components = [c for c in every if c["id"] in inc.components]
     status = inc.status_at(view.now)
     data: dict[str, Any] = {
         "id": inc.id,
@@ -133,7 +142,7 @@ def incident_document(config: StatusPageConfig, view: PageView, inc: Incident) -
         "resolved_at": iso(inc.resolved_at),
         # Statuspage gives every scheduled maintenance the impact "maintenance".
         "impact": "maintenance" if inc.kind == "maintenance" else inc.impact,
-        "shortlink": f"{config.page.url.rstrip('/')}/history.html#{inc.kind}-{inc.id}",
+        "shortlink": permalink(config, inc),
         "started_at": iso(inc.started_at or inc.created_at),
         "page_id": config.page.id,
         "incident_updates": [
@@ -187,7 +196,7 @@ def api_documents(config: StatusPageConfig, view: PageView) -> dict[str, Any]:
     components = _components(config, view)
 
     def incidents(items: list[Incident]) -> list[dict[str, Any]]:
-        return [incident_document(config, view, i) for i in items]
+        return [incident_document(config, view, i, components) for i in items]
 
     unresolved = incidents(view.unresolved_incidents())
     upcoming = incidents(view.maintenances_with_status("scheduled"))
@@ -247,25 +256,27 @@ class UptimeBar:
 
 
 def _uptime(view: PageView, component_id: str) -> tuple[list[UptimeBar], str]:
+    """90 daily bars from check results and incident downtime, and the summary under them."""
     days = view.uptime.get(component_id, {})
+    state = view.components.get(component_id)
+    tracked_since = state.created_at if state else view.now
+    found = outages(view.incidents, component_id, view.now)
     today = view.now.astimezone(UTC).date()
     bars: list[UptimeBar] = []
-    shown: list[UptimeDay] = []
+    fractions: list[float] = []
     for offset in range(UPTIME_DAYS - 1, -1, -1):
         day = today - timedelta(days=offset)
-        record = days.get(day)
-        fraction = record.fraction if record else None
-        if record is None or fraction is None:
+        fraction = day_fraction(day, days.get(day), found, view.now, tracked_since)
+        if fraction is None:
             bars.append(UptimeBar(day, "none", f"{day:%d %b}: no data"))
             continue
-        shown.append(record)
+        fractions.append(fraction)
         css = "up" if fraction >= 0.999 else "minor" if fraction >= 0.99 else "down"
         bars.append(UptimeBar(day, css, f"{day:%d %b}: {_percent(fraction)} uptime"))
-    total = UptimeTotal.of(shown).fraction
     summary = (
-        f"{_percent(total)} uptime over the last {UPTIME_DAYS} days"
-        if total is not None
-        else "No check data yet"
+        f"{_percent(sum(fractions) / len(fractions))} uptime over the last {UPTIME_DAYS} days"
+        if fractions
+        else "No data yet"
     )
     return bars, summary
 
@@ -284,6 +295,94 @@ def _local(config: StatusPageConfig) -> Callable[[datetime | None], str]:
         return moment.astimezone(zone).strftime("%d %b %Y, %H:%M %Z")
 
     return fmt
+
+
+def duration_words(delta: timedelta) -> str:
+    """ "1 hour 5 minutes", "2 days 3 hours", "less than a minute": two units at most."""
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 1:
+        return "less than a minute"
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    units = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+    words = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in units if n]
+    return " ".join(words[:2])
+
+
+def _start(inc: Incident) -> datetime:
+    if inc.kind == "maintenance" and inc.scheduled_for is not None:
+        return inc.scheduled_for
+    return inc.started_at or inc.created_at
+
+
+def _common(config: StatusPageConfig, view: PageView, root: str = "") -> dict[str, Any]:
+    """What every HTML page needs; `root` leads back to the page root from a subfolder."""
+    local = _local(config)
+    names = {c.id: c.name for c in config.all_components()}
+
+    def timing(inc: Incident) -> str:
+        if inc.kind == "maintenance":
+            return f"Scheduled for {local(inc.scheduled_for)} until {local(inc.scheduled_until)}"
+        if inc.duration is not None:
+            return f"Resolved after {duration_words(inc.duration)}"
+        return f"Ongoing for {duration_words(view.now - _start(inc))}"
+
+    def affected(inc: Incident) -> list[dict[str, str]]:
+        """Each affected component with the worst status the incident gave it, in words."""
+        out = []
+        for cid in inc.components:
+            if cid not in names:
+                continue
+            seen = [
+                a.get("new_status", "")
+                for u in inc.updates
+                for a in u.affected_components
+                if a.get("code") == cid
+            ]
+            if inc.kind == "maintenance":
+                status = "under_maintenance"
+            else:
+                candidates = [x for x in seen if x in STATUS_WORDS and x != "under_maintenance"]
+                status = worst(*candidates, STATUS_OF_IMPACT.get(inc.impact, "operational"))
+            out.append(
+                {"id": cid, "name": names[cid], "status": status, "words": STATUS_WORDS[status]}
+            )
+        return out
+
+    def impact(inc: Incident) -> str:
+        return IMPACT_WORDS["maintenance" if inc.kind == "maintenance" else inc.impact]
+
+    return {
+        "page": config.page,
+        "root": root,
+        "now": view.now,
+        "updated_at": view.updated_at,
+        "local": local,
+        "day_of": lambda moment: moment.astimezone(ZoneInfo(config.page.time_zone)).date(),
+        "iso": iso,
+        "status_words": STATUS_WORDS,
+        "component_names": names,
+        "timing": timing,
+        "affected": affected,
+        "impact_words": impact,
+    }
+
+
+def _past_days(config: StatusPageConfig, view: PageView) -> list[dict[str, Any]]:
+    """The last PAST_DAYS days in the page's zone, newest first, each with the incidents
+    (and finished maintenance) that began on it, as Statuspage's front page lists them."""
+    zone = ZoneInfo(config.page.time_zone)
+    today = view.now.astimezone(zone).date()
+    finished = [m for m in view.maintenances if m.status_at(view.now) == "completed"]
+    by_day: dict[date, list[Incident]] = {}
+    for inc in view.incidents + finished:
+        by_day.setdefault(_start(inc).astimezone(zone).date(), []).append(inc)
+    days = []
+    for offset in range(PAST_DAYS):
+        day = today - timedelta(days=offset)
+        items = sorted(by_day.get(day, []), key=_start, reverse=True)
+        days.append({"day": day, "label": f"{day:%b} {day.day}, {day:%Y}", "items": items})
+    return days
 
 
 def _context(config: StatusPageConfig, view: PageView) -> dict[str, Any]:
@@ -320,20 +419,13 @@ def _context(config: StatusPageConfig, view: PageView) -> dict[str, Any]:
     if loose:
         groups.append({"name": None, "description": "", "components": loose})
     return {
-        "page": config.page,
+        **_common(config, view),
         "status": overall_status(view),
         "groups": groups,
         "active_incidents": view.unresolved_incidents(),
         "active_maintenance": view.maintenances_with_status("in_progress", "verifying"),
         "upcoming_maintenance": view.maintenances_with_status("scheduled"),
-        "incidents": view.incidents,
-        "maintenances": view.maintenances,
-        "now": view.now,
-        "updated_at": view.updated_at,
-        "local": _local(config),
-        "iso": iso,
-        "status_words": STATUS_WORDS,
-        "component_names": {c.id: c.name for c in config.all_components()},
+        "past_days": _past_days(config, view),
     }
 
 
@@ -344,11 +436,89 @@ def _shown(view: PageView, component: Component) -> bool:
     return state is not None and state.status != "operational"
 
 
+HTML = "text/html; charset=utf-8"
+
+
+def _history_files(config: StatusPageConfig, view: PageView) -> list[File]:
+    """history.html, history/2.html, ...: every listed incident and maintenance, newest
+    first, HISTORY_PAGE_SIZE a page, grouped by month."""
+    entries = sorted(view.incidents + view.maintenances, key=_start, reverse=True)
+    chunks = [
+        entries[i : i + HISTORY_PAGE_SIZE] for i in range(0, len(entries), HISTORY_PAGE_SIZE)
+    ] or [[]]
+    zone = ZoneInfo(config.page.time_zone)
+
+    def name(number: int, root: str) -> str | None:
+        if not 1 <= number <= len(chunks):
+            return None
+        return f"{root}history.html" if number == 1 else f"{root}history/{number}.html"
+
+    files = []
+    for number, chunk in enumerate(chunks, start=1):
+        root = "" if number == 1 else "../"
+        months: dict[str, list[Incident]] = {}
+        for inc in chunk:
+            months.setdefault(f"{_start(inc).astimezone(zone):%B %Y}", []).append(inc)
+        context = {
+            **_common(config, view, root),
+            "months": months,
+            "number": number,
+            "pages": len(chunks),
+            "newer": name(number - 1, root),
+            "older": name(number + 1, root),
+        }
+        key = "history.html" if number == 1 else f"history/{number}.html"
+        files.append(File(key, HTML, _html("history.html", context)))
+    return files
+
+
+def _incident_files(config: StatusPageConfig, view: PageView) -> list[File]:
+    """incidents/<id>.html for every listed incident and maintenance (served also as
+    /incidents/<id>, the permalink). A page changes only when its incident does."""
+    files = []
+    common = _common(config, view, "../")
+    shown_config = (config.page, tuple(common["component_names"].items()))
+    for inc in view.incidents + view.maintenances:
+        # Rendering a page is most of a refresh's cost and most pages never change: reuse
+        # the bytes while everything the page shows is the same.
+        key = (
+            shown_config,
+            inc.id,
+            inc.updated_at,
+            len(inc.updates),
+            inc.status_at(view.now),
+            common["timing"](inc),
+        )
+        body = _page_memo.get(key)
+        if body is None:
+            context = {
+                **common,
+                "inc": inc,
+                "updated_at": inc.updated_at,
+                "permalink": permalink(config, inc),
+            }
+            body = _html("incident.html", context)
+            if len(_page_memo) >= _PAGE_MEMO_SIZE:
+                _page_memo.clear()
+            _page_memo[key] = body
+        files.append(File(f"incidents/{inc.id}.html", HTML, body))
+    return files
+
+
+_PAGE_MEMO_SIZE = 2000
+_page_memo: dict[tuple[Any, ...], bytes] = {}
+
+
+def permalink(config: StatusPageConfig, inc: Incident) -> str:
+    return f"{config.page.url.rstrip('/')}/incidents/{inc.id}"
+
+
 def render_files(config: StatusPageConfig, view: PageView) -> list[File]:
     context = _context(config, view)
     files = [
-        File("index.html", "text/html; charset=utf-8", _html("index.html", context)),
-        File("history.html", "text/html; charset=utf-8", _html("history.html", context)),
+        File("index.html", HTML, _html("index.html", context)),
+        *_history_files(config, view),
+        *_incident_files(config, view),
         File("history.atom", "application/atom+xml; charset=utf-8", _feed(config, view)),
     ]
     for name, document in api_documents(config, view).items():

@@ -51,6 +51,19 @@ STATUS_WORDS: dict[str, str] = {
     "major_outage": "Major outage",
     "under_maintenance": "Under maintenance",
 }
+# An incident's impact as the component status it stands for, and in words for people.
+STATUS_OF_IMPACT: dict[str, ComponentStatus] = {
+    "minor": "degraded_performance",
+    "major": "partial_outage",
+    "critical": "major_outage",
+}
+IMPACT_WORDS: dict[str, str] = {
+    "none": "No impact",
+    "minor": "Degraded performance",
+    "major": "Partial outage",
+    "critical": "Major outage",
+    "maintenance": "Maintenance",
+}
 IMPACT_OF_STATUS: dict[str, Impact] = {
     "operational": "none",
     "under_maintenance": "none",

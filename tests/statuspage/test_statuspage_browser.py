@@ -53,7 +53,16 @@ def test_page_in_chromium(live: Live, tmp_path: Path) -> None:
 
     _seed_uptime(live)
 
-    live.post("/api/v1/alertmanager", notification(alert()))
+    # A resolved outage from earlier today, for "Past incidents" and its own page.
+    earlier = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=95)
+    past = {"fingerprint": "p1", "service": "web", "starts_at": earlier}
+    past_annotations = {"statuspage_title": "Web app unreachable"}
+    live.post("/api/v1/alertmanager", notification(alert(annotations=past_annotations, **past)))
+    live.post(
+        "/api/v1/alertmanager",
+        notification(alert("resolved", annotations=past_annotations, **past)),
+    )
+    live.post("/api/v1/alertmanager", notification(alert(starts_at=earlier + timedelta(hours=1))))
     live.post(
         "/api/v1/alertmanager",
         notification(alert("firing", severity="warning", service="web", fingerprint="w1")),
@@ -91,8 +100,16 @@ def test_page_in_chromium(live: Live, tmp_path: Path) -> None:
             assert page.get_by_text(XSS).count() >= 1  # shown as text, not run
             assert page.get_by_role("heading", name="Orders are failing").is_visible()
             assert errors == []
-            api_uptime = page.locator('[data-component="api"] .uptime').inner_text()
-            assert "99.66% uptime over the last 90 days" in api_uptime
+            db_uptime = page.locator('[data-component="db"] .uptime').inner_text()
+            assert "100% uptime over the last 90 days" in db_uptime  # a minor incident is up
+            web_bars = page.locator('[data-component="web"] .bars li')
+            twelve_days_ago = web_bars.nth(90 - 1 - 12)
+            assert twelve_days_ago.get_attribute("class") == "minor"  # 990 of 1000 checks
+            assert twelve_days_ago.get_attribute("title").endswith(": 99% uptime")
+            # The alert-driven outage colours today's bar although every check passed.
+            today = page.locator('[data-component="api"] .bars li').last
+            assert today.get_attribute("class") == "down"
+            assert today.get_attribute("title").endswith(": 0% uptime")
 
             local = tmp_path / "statuspage.png"
             page.screenshot(path=str(local), full_page=True)
@@ -101,6 +118,30 @@ def test_page_in_chromium(live: Live, tmp_path: Path) -> None:
             SCREENSHOT.write_bytes(local.read_bytes())
             if os.environ.get("UPDATE_SCREENSHOTS") == "1":
                 DOCS_SCREENSHOT.write_bytes(local.read_bytes())
+
+            # Past incidents, day by day, each linking to its own page.
+            past_section = page.locator("section[aria-labelledby=h-past]")
+            assert past_section.locator(".day").count() == 15
+            first_day = past_section.locator(".day").first
+            assert "Web app unreachable" in first_day.inner_text()
+            assert "Major outage · Resolved after" in first_day.inner_text()
+            first_day.get_by_role("link", name="Web app unreachable").click()
+            page.wait_for_load_state("load")
+            assert "/incidents/" in page.url
+            assert page.get_by_role("heading", level=1).inner_text() == "Web app unreachable"
+            affected = page.locator(".affected li").all_inner_texts()
+            assert affected == ["Web app\tMajor outage"] or affected == ["Web app\nMajor outage"]
+            incident_shot = tmp_path / "statuspage-incident.png"
+            page.screenshot(path=str(incident_shot), full_page=True)
+            (SCREENSHOT.parent / "statuspage-incident.png").write_bytes(incident_shot.read_bytes())
+            if os.environ.get("UPDATE_SCREENSHOTS") == "1":
+                (DOCS_SCREENSHOT.parent / "statuspage-incident.png").write_bytes(
+                    incident_shot.read_bytes()
+                )
+            page.get_by_role("link", name="Incident history").click()
+            page.wait_for_load_state("load")
+            assert page.get_by_role("heading", level=1).inner_text() == "Incident history"
+            assert "Page 1 of 1" in page.locator("nav.pager").inner_text()
 
             phone = browser.new_page(viewport={"width": 375, "height": 800})
             phone.goto(live.url + "/")

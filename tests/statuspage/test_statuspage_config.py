@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from live_service import CONFIG
@@ -108,3 +110,31 @@ def test_serve_reports_an_unusable_database_in_one_line(
     assert main(["serve", "--config", str(EXAMPLE)]) == 1
     err = capsys.readouterr().err
     assert "u:***@127.0.0.1:1/db" in err and "hunter2" not in err
+
+
+def test_the_org_config_validates_checks_with_the_services_own_models(
+    write_config: Callable[[dict[str, Any]], Path], prod_data: dict[str, Any]
+) -> None:
+    """One home for the schema: the IaC side reads checks with statuspage/config.py's models
+    (same defaults, same duration spelling) and validates what it renders with them."""
+    from deploy.statuspage_config import statuspage_config
+    from orgconfig import statuspage as org_statuspage
+    from orgconfig.load import ConfigError as OrgConfigError
+    from orgconfig.load import load_config
+    from statuspage import config as service_config
+
+    assert org_statuspage.HttpCheck is service_config.HttpCheck
+    assert org_statuspage.TcpCheck is service_config.TcpCheck
+
+    data = prod_data
+    checks = data["status_page"]["groups"][0]["components"][0]["checks"]
+    checks[0]["interval"] = "1m30s"
+    rendered = statuspage_config(load_config(write_config(data)))
+    check = rendered["groups"][0]["components"][0]["checks"][0]
+    assert (check["interval"], check["timeout"], check["degraded_latency"]) == ("1m30s", "5s", "3s")
+    assert parse_config(rendered, "rendered").all_components()
+
+    checks[0]["interval"] = "2w"  # the org config's own durations have weeks; checks do not
+    with pytest.raises(OrgConfigError) as caught:
+        load_config(write_config(data))
+    assert "'2w' is not a duration like 500ms, 5s, 15m, 1h30m or 2d" in caught.value.report()

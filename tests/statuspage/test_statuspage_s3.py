@@ -85,6 +85,15 @@ def test_every_change_is_published_with_cache_headers(s3: tuple[str, Any], tmp_p
         for key in ["status/index.html", "status/history.html", "status/history.atom"]:
             body = client.get_object(Bucket="status-copy", Key=key)["Body"].read().decode()
             assert XSS not in body, key
+        # Each incident's page is copied too, also under its extensionless permalink.
+        [incident] = live.incidents()
+        for key in (
+            f"status/incidents/{incident['id']}.html",
+            f"status/incidents/{incident['id']}",
+        ):
+            page = client.get_object(Bucket="status-copy", Key=key)
+            assert page["ContentType"] == "text/html; charset=utf-8"
+            assert b"&lt;script&gt;alert(1)&lt;/script&gt;" in page["Body"].read()
         served = live.client.get("/api/v2/summary.json").content
         copied = client.get_object(Bucket="status-copy", Key="status/api/v2/summary.json")
         assert copied["Body"].read() == served

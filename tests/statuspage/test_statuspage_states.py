@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from live_service import Live, alert, notification
+import pytest
+from live_service import Live, alert, make_config, notification
+from sqlalchemy import text
 
+from statuspage.migrations import migrate
+from statuspage.store import Store, make_engine
 from statuspage.transitions import Effect
 
 HOOK = "/api/v1/alertmanager"
@@ -139,3 +144,67 @@ def test_the_leader_records_window_edges_once_with_effects(live: Live) -> None:
         assert kinds == ["maintenance_scheduled", "maintenance_started", "maintenance_ended"]
     finally:
         store.effect_listeners.clear()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_version_2_database_upgrades_and_its_rows_behave(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = (
+        f"sqlite:///{tmp_path / 'old.db'}"
+        if backend == "sqlite"
+        else request.getfixturevalue("pg_url")
+    )
+    engine = make_engine(url)
+    migrate(engine, target=2)
+    now = datetime.now(UTC)
+    stamp = now.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    with engine.begin() as conn:
+        # The incident table as version 2 built it, without the version 3 columns.
+        conn.execute(text("ALTER TABLE incident DROP COLUMN started_at"))
+        conn.execute(text("ALTER TABLE incident DROP COLUMN published"))
+        for row in (
+            {
+                "id": "inc1",
+                "kind": "incident",
+                "status": "resolved",
+                "impact": "critical",
+                "components": '["api"]',
+                "scheduled_for": None,
+                "scheduled_until": None,
+                "resolved_at": stamp,
+            },
+            {
+                "id": "mnt1",
+                "kind": "maintenance",
+                "status": "scheduled",
+                "impact": "none",
+                "components": '["db"]',
+                "resolved_at": None,
+                "scheduled_for": (now - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "scheduled_until": (now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            },
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO incident (id, kind, name, status, impact, components, automated,"
+                    " created_at, updated_at, resolved_at, scheduled_for, scheduled_until)"
+                    " VALUES (:id, :kind, 'Old', :status, :impact, :components, false, :created,"
+                    " :created, :resolved_at, :scheduled_for, :scheduled_until)"
+                ),
+                {**row, "created": (now - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
+            )
+    engine.dispose()
+
+    store = Store(url, make_config())
+    store.migrate()
+    view = store.read_view(now)
+    [incident] = view.incidents
+    assert incident.published and incident.started_at is None
+    assert incident.duration == timedelta(hours=2)  # from created_at, as before
+    [maintenance] = view.maintenances
+    # Never moved by a person, so the clock drives it: in progress, and the leader records it.
+    assert maintenance.automated and maintenance.status_at(now) == "in_progress"
+    assert view.components["db"].status == "under_maintenance"
+    assert store.advance_maintenances(now) == 1
+    store.dispose()
