@@ -113,6 +113,9 @@ def test_a_confirmed_subscriber_gets_each_incident_event_exactly_once(
     assert "Identified - Orders failing" in text
     assert "A bad deploy; rolling back." in text
     assert "Affected: Public API" in text
+    assert f"Details: {BASE}/incidents/{incident_id}" in text  # the incident's own page
+    incident_page = live.client.get(f"/incidents/{incident_id}")
+    assert incident_page.status_code == 200 and "A bad deploy; rolling back." in incident_page.text
     assert update["From"] == "Acme Status <status@acme.example>"
 
 
