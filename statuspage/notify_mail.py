@@ -2,8 +2,9 @@
 
 Settings never come from the config file, which the IaC renders into a ConfigMap:
 `STATUSPAGE_SMTP_URL` (`smtp://host:port`, `smtp+starttls://host:port` or `smtps://host:port`),
-`STATUSPAGE_MAIL_FROM`, and the credentials `STATUSPAGE_SMTP_USERNAME` with
-`STATUSPAGE_SMTP_PASSWORD` or `STATUSPAGE_SMTP_PASSWORD_FILE` (a mounted Secret).
+`STATUSPAGE_MAIL_FROM`, the credentials `STATUSPAGE_SMTP_USERNAME` with
+`STATUSPAGE_SMTP_PASSWORD` or `STATUSPAGE_SMTP_PASSWORD_FILE` (a mounted Secret), and
+optionally `STATUSPAGE_SMTP_CA_FILE` for a relay whose certificate a private CA signed.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class SmtpSettings:
     mail_from: str
     username: str | None = None
     password: str | None = field(default=None, repr=False)
+    ca_file: str | None = None  # trust this PEM bundle instead of the system's (a private CA)
     timeout_seconds: float = 15.0
 
 
@@ -80,6 +82,9 @@ def smtp_settings(env: Mapping[str, str]) -> SmtpSettings | None:
             raise SettingsError(
                 f"STATUSPAGE_SMTP_PASSWORD_FILE {password_file}: cannot read ({exc.strerror})"
             ) from None
+    ca_file = env.get("STATUSPAGE_SMTP_CA_FILE") or None
+    if ca_file is not None and not Path(ca_file).is_file():
+        raise SettingsError(f"STATUSPAGE_SMTP_CA_FILE {ca_file}: no such file")
     default_port, starttls, implicit_tls = SCHEMES[parts.scheme]
     return SmtpSettings(
         host=parts.hostname,
@@ -89,6 +94,7 @@ def smtp_settings(env: Mapping[str, str]) -> SmtpSettings | None:
         mail_from=mail_from,
         username=env.get("STATUSPAGE_SMTP_USERNAME") or None,
         password=password,
+        ca_file=ca_file,
     )
 
 
@@ -171,7 +177,8 @@ class MailSession:
 
     def _connect(self) -> smtplib.SMTP:
         settings = self.settings
-        context = ssl.create_default_context()
+        # Certificates and host names are verified, as by any mail client.
+        context = ssl.create_default_context(cafile=settings.ca_file)
         smtp: smtplib.SMTP
         if settings.implicit_tls:
             smtp = smtplib.SMTP_SSL(

@@ -7,13 +7,14 @@ import importlib.util
 import re
 import shutil
 import smtplib
+import ssl
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 from live_service import Live, make_config, open_incident, require, start_service
-from smtp_sink import Mailbox, smtp_server, wait_for
+from smtp_sink import Mailbox, self_signed, smtp_server, wait_for
 from sqlalchemy import func, select
 from test_statuspage_browser import ARGS, CHROMIUM
 
@@ -280,6 +281,27 @@ def test_smtp_login_comes_from_a_password_file(tmp_path: Path) -> None:
         with pytest.raises(smtplib.SMTPSenderRefused), MailSession(anonymous) as session:
             session.send(_outbox_mail("ivy@example.com"))
         assert len(box.to("ivy@example.com")) == 1
+
+
+def test_starttls_verifies_the_relay_and_then_logs_in(tmp_path: Path) -> None:
+    cert, key = self_signed(tmp_path)
+    with smtp_server(login=("mailer", "pw"), starttls=(cert, key)) as (box, port):
+        env = {
+            "STATUSPAGE_SMTP_URL": f"smtp+starttls://127.0.0.1:{port}",
+            "STATUSPAGE_MAIL_FROM": "status@acme.example",
+            "STATUSPAGE_SMTP_USERNAME": "mailer",
+            "STATUSPAGE_SMTP_PASSWORD": "pw",
+        }
+        # An unknown CA is refused: no mail (and no password) goes to an unverified relay.
+        untrusted = SubscriptionSettings.from_env(env).smtp
+        assert untrusted is not None
+        with pytest.raises(ssl.SSLCertVerificationError), MailSession(untrusted) as session:
+            session.send(_outbox_mail("jo@example.com"))
+        trusted = SubscriptionSettings.from_env({**env, "STATUSPAGE_SMTP_CA_FILE": str(cert)})
+        assert trusted.smtp is not None
+        with MailSession(trusted.smtp) as session:
+            session.send(_outbox_mail("jo@example.com"))
+        assert len(box.to("jo@example.com")) == 1
 
 
 @pytest.mark.parametrize(
