@@ -41,7 +41,10 @@ def check_url(url: str, allow_private: bool) -> str:
         raise TargetError(f"a webhook URL has at most {MAX_URL_LENGTH} characters")
     if any(c.isspace() for c in url.strip()):
         raise TargetError("a webhook URL cannot contain spaces or line breaks")
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:  # such as an unclosed [IPv6 literal
+        raise TargetError(f"not a URL: {exc}") from None
     allowed = ("https", "http") if allow_private else ("https",)
     if parts.scheme not in allowed:
         schemes = " or ".join(f"{s}://" for s in allowed)

@@ -14,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from live_service import TOKEN, Live, alert, make_config, notification, open_incident, start_service
 from smtp_sink import wait_for
 from sqlalchemy import func, select
@@ -165,6 +167,7 @@ def test_a_webhook_that_keeps_failing_does_not_hold_up_another(live: Live) -> No
         ("https://kubernetes.default.svc.cluster.local/x", "not a public host"),
         ("ftp://hooks.example.com/x", "must start with https://"),
         ("https://hooks.example.com/a b", "spaces or line breaks"),
+        ("https://[::1/x", "not a URL"),
         ("https://hooks.example.com/\r\nX-Injected: 1", "spaces or line breaks"),
     ],
 )
@@ -315,3 +318,57 @@ def test_a_draft_tells_nobody_until_it_is_published(live: Live) -> None:
         ]
     finally:
         receiver.close()
+
+
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner),
+    max_leaves=10,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.fixed_dictionaries(
+        {},
+        optional={
+            "email": _json_values,
+            "webhook_url": _json_values
+            | st.sampled_from(["https://h.example.com/x", "http://[::1", "https://10.1.1.1/"]),
+            "components": _json_values | st.lists(st.sampled_from(["api", "web", "db", "x"])),
+        },
+    )
+)
+def test_no_subscribe_body_gets_a_server_error(live: Live, body: dict[str, Any]) -> None:
+    answer = live.client.post("/subscribe", json=body)
+    assert answer.status_code in (201, 400, 409, 422), (body, answer.text)
+    assert "error" in answer.json() or answer.status_code == 201
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    raw=st.binary(max_size=200)
+    | st.builds(
+        lambda pairs: "&".join(f"{k}={v}" for k, v in pairs).encode(),
+        st.lists(
+            st.tuples(
+                st.sampled_from(["email", "webhook_url", "components", "x"]), st.text(max_size=30)
+            ),
+            max_size=5,
+        ),
+    )
+)
+def test_no_subscribe_form_gets_a_server_error(live: Live, raw: bytes) -> None:
+    answer = live.client.post(
+        "/subscribe", content=raw, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert answer.status_code in (201, 409, 422), (raw, answer.text)
+    assert answer.headers["content-type"].startswith("text/html")
