@@ -13,6 +13,8 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from live_service import Live, make_config, open_incident, require, start_service
 from smtp_sink import Mailbox, self_signed, smtp_server, wait_for
 from sqlalchemy import func, select
@@ -339,3 +341,13 @@ def test_smtp_schemes_and_default_ports() -> None:
     assert parsed("smtps://mail.example.com") == (465, False, True)
     assert parsed("smtp+starttls://mail.example.com:2525") == (2525, True, False)
     assert SubscriptionSettings.from_env({}).smtp is None
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(address=st.emails() | st.text(max_size=60) | st.from_regex(r"[^@]{1,20}@[^@]{1,30}"))
+def test_no_address_gets_a_server_error(env: tuple[Live, Mailbox], address: str) -> None:
+    live, _ = env
+    answer = live.client.post("/subscribe", json={"email": address})
+    assert answer.status_code in (202, 400, 422), (address, answer.text)
