@@ -86,7 +86,13 @@ async def check_resolves_public(url: str, allow_private: bool) -> None:
             raise TargetError(f"{host} resolves to a non-public address")
 
 
-async def post(client: httpx.AsyncClient, url: str, secret: str, body: bytes) -> int:
+async def post(
+    client: httpx.AsyncClient,
+    url: str,
+    secret: str,
+    body: bytes,
+    timeout_seconds: float = TIMEOUT_SECONDS,
+) -> int:
     """POST a signed body; returns the HTTP status (redirects are not followed)."""
     timestamp = int(time.time())
     response = await client.post(
@@ -98,7 +104,7 @@ async def post(client: httpx.AsyncClient, url: str, secret: str, body: bytes) ->
             TIMESTAMP_HEADER: str(timestamp),
             SIGNATURE_HEADER: sign(secret, timestamp, body),
         },
-        timeout=TIMEOUT_SECONDS,
+        timeout=timeout_seconds,
         follow_redirects=False,
     )
     return response.status_code

@@ -41,6 +41,7 @@ from statuspage.notify_mail import (
     confirmation_mail,
     notification_mail,
 )
+from statuspage.notify_webhook import TIMEOUT_SECONDS as WEBHOOK_TIMEOUT_SECONDS
 from statuspage.notify_webhook import TargetError, check_resolves_public, post
 from statuspage.state import Incident, PageView
 from statuspage.transitions import Effect
@@ -196,6 +197,7 @@ class Sender:
         self.on_result = on_result
         self.base_url = config.page.url.rstrip("/")
         self.first_retry = BACKOFF_FIRST
+        self.webhook_timeout_seconds = WEBHOOK_TIMEOUT_SECONDS
 
     def link(self, action: str, token: str) -> str:
         return f"{self.base_url}/subscriptions/{action}/{token}"
@@ -353,7 +355,8 @@ class Sender:
         body = webhook_body(self.config, view, inc, row.event, unsubscribe)
         await check_resolves_public(row.address, self.allow_private_webhooks)
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-        return http_outcome(await post(client, row.address, row.secret, raw))
+        status = await post(client, row.address, row.secret, raw, self.webhook_timeout_seconds)
+        return http_outcome(status)
 
     def finish(self, results: list[Result], now: datetime) -> None:
         out = schema.outbox

@@ -27,7 +27,10 @@ from statuspage.subscriptions import SubscriptionSettings
 
 
 class Receiver:
-    """Answers each status in `script` once, then 200; keeps every request."""
+    """Answers each status in `script` once, then 200; keeps every request. A status of 0
+    answers 200 only after `slow_seconds` (longer than the sender waits)."""
+
+    slow_seconds = 1.0
 
     def __init__(self, *script: int) -> None:
         self.script = list(script)
@@ -39,6 +42,9 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["content-length"]))
                 receiver.requests.append((dict(self.headers.items()), body))
                 status = receiver.script.pop(0) if receiver.script else 200
+                if status == 0:
+                    time.sleep(receiver.slow_seconds)
+                    status = 200
                 self.send_response(status)
                 self.send_header("content-length", "0")
                 self.end_headers()
@@ -137,6 +143,25 @@ def test_webhooks_are_signed_shaped_like_statuspage_and_retried_after_a_500(live
         assert counted(live, "sent") - sent_before == 2
         assert counted(live, "retry") - retried_before == 1
     finally:
+        receiver.close()
+
+
+def test_a_webhook_that_times_out_is_sent_again(live: Live) -> None:
+    live.service.sender.webhook_timeout_seconds = 0.3
+    receiver = Receiver(0)  # the first delivery takes longer than the sender waits
+    try:
+        assert live.client.post("/subscribe", json={"webhook_url": receiver.url}).status_code == 201
+        open_incident(live, "Slow receiver", ["api"])
+        wait_for("the second delivery", lambda: len(receiver.requests) >= 2)
+        wait_for("the outbox to drain", lambda: pending(live) == 0)
+        first, second = (json.loads(b) for _, b in receiver.requests[:2])
+        assert first == second and first["meta"]["event"] == "incident.created"
+        out = schema.outbox
+        with live.service.store.engine.connect() as conn:
+            row = conn.execute(select(out.c.attempts, out.c.sent_at)).one()
+        assert row.attempts == 2 and row.sent_at is not None
+    finally:
+        live.service.sender.webhook_timeout_seconds = 10.0
         receiver.close()
 
 
