@@ -112,14 +112,22 @@ def _now_view(inc: Incident) -> PageView:
 
 
 def webhook_body(
-    config: StatusPageConfig, view: PageView, inc: Incident, event: str, unsubscribe_url: str
+    config: StatusPageConfig,
+    view: PageView,
+    inc: Incident,
+    event: str,
+    update_id: str | None,
+    unsubscribe_url: str,
 ) -> dict[str, Any]:
+    """`meta.event` and `meta.update_id` (the update that made the news) identify a
+    delivery; the incident is as it stands when sent."""
     status = overall_status(view)
     return {
         "meta": {
             "unsubscribe": unsubscribe_url,
             "documentation": f"{config.page.url.rstrip('/')}/subscribe#webhooks",
             "event": event,
+            "update_id": update_id,
         },
         "page": {
             "id": config.page.id,

@@ -352,7 +352,7 @@ class Sender:
         if inc is None or row.event is None or row.secret is None or view is None:
             return "dead"
         unsubscribe = self.link("unsubscribe", row.token)
-        body = webhook_body(self.config, view, inc, row.event, unsubscribe)
+        body = webhook_body(self.config, view, inc, row.event, row.update_id, unsubscribe)
         await check_resolves_public(row.address, self.allow_private_webhooks)
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         status = await post(client, row.address, row.secret, raw, self.webhook_timeout_seconds)

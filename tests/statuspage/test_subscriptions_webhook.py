@@ -137,6 +137,7 @@ def test_webhooks_are_signed_shaped_like_statuspage_and_retried_after_a_500(live
         assert first["incident"]["id"] == incident["id"]
         assert first["incident"]["name"] == "Orders failing"
         assert first["incident"]["incident_updates"][0]["body"] == "Looking."
+        assert first["meta"]["update_id"] == first["incident"]["incident_updates"][0]["id"]
         assert resolved["meta"]["event"] == "incident.resolved"
         assert resolved["incident"]["status"] == "resolved"
         assert resolved["incident"]["resolved_at"] is not None
