@@ -7,6 +7,7 @@ relative and nothing here depends on the request.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -31,6 +32,7 @@ from statuspage.state import (
     worst_impact,
 )
 
+log = logging.getLogger("statuspage.render")
 INDICATOR_WORDS = {
     "none": "All Systems Operational",
     "minor": "Minor Service Outage",
@@ -497,7 +499,12 @@ def _incident_files(config: StatusPageConfig, view: PageView) -> list[File]:
                 "updated_at": inc.updated_at,
                 "permalink": permalink(config, inc),
             }
-            body = _html("incident.html", context)
+            try:
+                body = _html("incident.html", context)
+            except Exception:
+                # One page that cannot be drawn must not cost the rest of the page.
+                log.exception("skipping the page of %s %r", inc.kind, inc.id)
+                continue
             if len(_page_memo) >= _PAGE_MEMO_SIZE:
                 _page_memo.clear()
             _page_memo[key] = body

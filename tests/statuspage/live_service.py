@@ -242,3 +242,15 @@ def require(what: str, present: bool) -> None:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{what} is required when CI=true")
     pytest.skip(f"{what} is not installed")
+
+
+@contextmanager
+def served(tmp: Path, server: str = "granian") -> Iterator[str]:
+    """`python -m statuspage serve` as an operator runs it, on SQLite in `tmp`; yields the
+    base URL once /healthz says ok."""
+    env = {
+        "STATUSPAGE_DATABASE_URL": f"sqlite:///{tmp / 'status.db'}",
+        "STATUSPAGE_API_TOKEN": TOKEN,
+    }
+    with serve_process(tmp, server, env, server) as (_, base):
+        yield base

@@ -2,63 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-import yaml
-from live_service import CONFIG, TOKEN, alert, free_port, notification
+from live_service import TOKEN, alert, notification, served
 
 
 # The default server; uvicorn runs the same ASGI app in every other test (and the benchmark
 # starts both through this command).
 @pytest.mark.parametrize("server", ["granian"])
 def test_serve_runs_lifespan_and_answers(server: str, tmp_path: Path) -> None:
-    config = tmp_path / "statuspage.yaml"
-    config.write_text(yaml.safe_dump(CONFIG))
-    port = free_port()
-    env = {
-        **os.environ,
-        "STATUSPAGE_DATABASE_URL": f"sqlite:///{tmp_path / 'status.db'}",
-        "STATUSPAGE_API_TOKEN": TOKEN,
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "statuspage",
-            "serve",
-            "--config",
-            str(config),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--server",
-            server,
-        ],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            try:
-                if httpx.get(f"{base}/healthz").text == "ok\n":
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "server did not become healthy"
-            time.sleep(0.1)
+    with served(tmp_path, server) as base:
         hook = httpx.post(
             f"{base}/api/v1/alertmanager",
             json=notification(alert()),
@@ -102,6 +57,3 @@ def test_serve_runs_lifespan_and_answers(server: str, tmp_path: Path) -> None:
         assert uptime.status_code == 200 and uptime.json()["window"]["days"] == 30
         bad = httpx.get(f"{base}/api/v2/uptime.json", params={"since": "soon"})
         assert bad.status_code == 400 and "since='soon'" in bad.json()["error"]
-    finally:
-        process.terminate()
-        process.wait(timeout=15)

@@ -208,3 +208,32 @@ def test_a_version_2_database_upgrades_and_its_rows_behave(
     assert view.components["db"].status == "under_maintenance"
     assert store.advance_maintenances(now) == 1
     store.dispose()
+
+
+def test_effects_are_recorded_in_the_same_transaction(live: Live) -> None:
+    """A listener that fails takes the change down with it: nothing half-done is stored, so
+    an outbox written by a listener can never miss a committed change."""
+    store = live.service.store
+
+    def broken(_conn: object, _effects: list[Effect]) -> None:
+        raise RuntimeError("outbox unavailable")
+
+    store.effect_listeners.append(broken)
+    try:
+        with pytest.raises(RuntimeError, match="outbox unavailable"):
+            store.create_incident("Login fails", "investigating", "Looking.", "minor", [])
+    finally:
+        store.effect_listeners.clear()
+    live.service.refresh(force=True)
+    assert live.incidents() == []
+    seen: list[tuple[str, str]] = []
+    store.effect_listeners.append(
+        lambda conn, effects: seen.extend(
+            (e.kind, str(conn.execute(text("SELECT name FROM incident")).scalar())) for e in effects
+        )
+    )
+    try:
+        store.create_incident("Login fails", "investigating", "Looking.", "minor", [])
+    finally:
+        store.effect_listeners.clear()
+    assert seen == [("incident_created", "Login fails")]  # the row is visible to the listener

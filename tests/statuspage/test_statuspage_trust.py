@@ -239,3 +239,27 @@ def test_granian_refuses_year_one_and_keeps_rendering(granian_url: str) -> None:
         ]
         == []
     )
+
+
+def test_an_incident_page_that_cannot_be_drawn_is_skipped(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from statuspage import render
+
+    good = live.post("/api/v1/incidents", {"name": "Good", "body": "x"}).json()["id"]
+    bad = live.post("/api/v1/incidents", {"name": "Bad", "body": "x"}).json()["id"]
+    draw = render._html
+
+    def fussy(template: str, context: dict[str, Any]) -> bytes:
+        if template == "incident.html" and context["inc"].id == bad:
+            raise RuntimeError("cannot draw this one")
+        return draw(template, context)
+
+    render._page_memo.clear()
+    monkeypatch.setattr(render, "_html", fussy)
+    assert live.service.refresh(force=True)
+    assert live.client.get(f"/incidents/{good}").status_code == 200
+    assert live.client.get(f"/incidents/{bad}").status_code == 404
+    assert "Bad" in live.client.get("/").text  # still listed on the page itself
+    assert live.client.get("/healthz").text == "ok\n"
+    render._page_memo.clear()
