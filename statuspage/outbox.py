@@ -16,6 +16,7 @@ import json
 import logging
 import secrets
 import smtplib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,7 @@ from email.message import EmailMessage
 from typing import Any, Literal
 
 import httpx
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, delete, insert, or_, select, update
 
 from statuspage import schema
 from statuspage.config import StatusPageConfig
@@ -51,6 +52,7 @@ MAX_ATTEMPTS = 12  # with the backoff below: given up after about 2.5 hours
 BACKOFF_FIRST = timedelta(seconds=5)
 BACKOFF_MAX = timedelta(hours=1)
 LEASE = timedelta(minutes=2)
+KEEP_DONE = timedelta(days=30)
 BATCH = 50
 CONCURRENCY = 8
 Outcome = Literal["sent", "retry", "dead"]
@@ -203,9 +205,13 @@ class Sender:
         return f"{self.base_url}/subscriptions/{action}/{token}"
 
     async def run(self, poll_seconds: float) -> None:
+        pruned_at = 0.0
         async with httpx.AsyncClient() as client:
             while True:
                 try:
+                    if time.monotonic() - pruned_at > 3600:
+                        await asyncio.to_thread(self.prune, datetime.now(UTC))
+                        pruned_at = time.monotonic()
                     while await self.tick(client) == BATCH:
                         pass
                 except asyncio.CancelledError:
@@ -357,6 +363,21 @@ class Sender:
         raw = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         status = await post(client, row.address, row.secret, raw, self.webhook_timeout_seconds)
         return http_outcome(status)
+
+    def prune(self, now: datetime, keep: timedelta = KEEP_DONE) -> int:
+        """Forget rows sent or given up on longer ago than `keep` (who got what, when, is
+        subscriber data too); returns how many went."""
+        out = schema.outbox
+        with self.store.engine.begin() as conn:
+            gone = conn.execute(
+                delete(out).where(
+                    and_(
+                        out.c.next_attempt_at.is_(None),
+                        or_(out.c.sent_at < now - keep, out.c.dead_at < now - keep),
+                    )
+                )
+            )
+            return int(gone.rowcount)
 
     def finish(self, results: list[Result], now: datetime) -> None:
         out = schema.outbox

@@ -398,3 +398,19 @@ def test_no_subscribe_form_gets_a_server_error(live: Live, raw: bytes) -> None:
     )
     assert answer.status_code in (201, 409, 422), (raw, answer.text)
     assert answer.headers["content-type"].startswith("text/html")
+
+
+def test_delivered_rows_are_forgotten_after_30_days(live: Live) -> None:
+    receiver = Receiver()
+    try:
+        assert live.client.post("/subscribe", json={"webhook_url": receiver.url}).status_code == 201
+        open_incident(live, "Old news", ["api"])
+        wait_for("the delivery", lambda: receiver.requests)
+        wait_for("the outbox to drain", lambda: pending(live) == 0)
+        sender = live.service.sender
+        assert sender.prune(datetime.now(UTC) + timedelta(days=29)) == 0
+        assert sender.prune(datetime.now(UTC) + timedelta(days=31)) == 1
+        with live.service.store.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(schema.outbox)).scalar() == 0
+    finally:
+        receiver.close()
