@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from orgconfig.schema import SCHEMA_PATH, schema_text
-from tests.conftest import PROD, ROOT
+from tests.conftest import ROOT
 
 
 def test_render_writes_plan_with_delays_rotation_and_no_secret(tmp_path: Path) -> None:
@@ -42,4 +42,7 @@ def test_render_writes_plan_with_delays_rotation_and_no_secret(tmp_path: Path) -
 
 def test_schema_is_current_and_referenced() -> None:
     assert SCHEMA_PATH.read_text() == schema_text(), "run `irctl config schema` and commit"
-    assert PROD.read_text().startswith("# yaml-language-server: $schema=./schema.json")
+    for example in sorted((ROOT / "config").glob("*.yaml")):
+        assert example.read_text().startswith("# yaml-language-server: $schema=./schema.json"), (
+            f"{example.name} does not reference the schema for editors"
+        )
