@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import postgres_server
 import psycopg
@@ -29,6 +30,14 @@ def pg_server() -> Iterator[str]:
     require("PostgreSQL 15 (/usr/lib/postgresql/15/bin)", postgres_server.available())
     with postgres_server.postgres(free_port()) as url:
         yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each backend the service supports."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'old.db'}"
+    return str(request.getfixturevalue("pg_url"))
 
 
 @pytest.fixture

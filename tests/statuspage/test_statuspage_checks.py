@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -39,6 +40,16 @@ def target() -> Iterator[str]:
         yield url
 
 
+def _complete(coroutine: Coroutine[Any, Any, CheckResult]) -> CheckResult:
+    # Not asyncio.run: it leaves the main thread without an event loop, which breaks later
+    # tests in the same process that ask for one (the Pulumi mocks in tests/deploy).
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()
+
+
 def _http(url: str, **kw: object) -> HttpCheck:
     return HttpCheck.model_validate({"id": "c", "type": "http", "url": url, **kw})
 
@@ -49,14 +60,14 @@ async def _run(check: HttpCheck) -> CheckResult:
 
 
 def test_http_check_outcomes(target: str) -> None:
-    assert asyncio.run(_run(_http(f"{target}/ok", body_contains="good"))).ok
-    slow = asyncio.run(_run(_http(f"{target}/slow", degraded_latency="100ms")))
+    assert _complete(_run(_http(f"{target}/ok", body_contains="good"))).ok
+    slow = _complete(_run(_http(f"{target}/slow", degraded_latency="100ms")))
     assert slow.ok and slow.slow
-    broken = asyncio.run(_run(_http(f"{target}/broken")))
+    broken = _complete(_run(_http(f"{target}/broken")))
     assert not broken.ok and broken.error == "status 503"
-    mismatch = asyncio.run(_run(_http(f"{target}/ok", body_contains="healthy")))
+    mismatch = _complete(_run(_http(f"{target}/ok", body_contains="healthy")))
     assert not mismatch.ok and mismatch.error == "body did not match"
-    timeout = asyncio.run(_run(_http(f"{target}/slow", timeout="100ms")))
+    timeout = _complete(_run(_http(f"{target}/slow", timeout="100ms")))
     assert not timeout.ok
 
 
@@ -64,8 +75,8 @@ def test_tcp_check_connects_or_fails(target: str) -> None:
     port = int(target.rsplit(":", 1)[1])
     up = TcpCheck(id="t", type="tcp", host="127.0.0.1", port=port)
     down = TcpCheck(id="t", type="tcp", host="127.0.0.1", port=free_port())
-    assert asyncio.run(run_tcp(up)).ok
-    assert not asyncio.run(run_tcp(down)).ok
+    assert _complete(run_tcp(up)).ok
+    assert not _complete(run_tcp(down)).ok
 
 
 def test_consecutive_failures_step_to_partial_then_major_and_recover() -> None:

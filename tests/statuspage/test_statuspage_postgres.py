@@ -6,10 +6,8 @@ import json
 import threading
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
-import pytest
 from live_service import TOKEN, alert, make_config, notification, start_service
 from sqlalchemy import insert, select
 
@@ -81,15 +79,10 @@ def test_replicas_share_state_and_only_one_runs_checks(pg_url: str) -> None:
         b_run.close()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_upgrade_from_schema_v1_keeps_incidents(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+    empty_database_url: str,
 ) -> None:
-    url = (
-        f"sqlite:///{tmp_path / 'old.db'}"
-        if backend == "sqlite"
-        else request.getfixturevalue("pg_url")
-    )
+    url = empty_database_url
     engine = make_engine(url)
     assert migrate(engine, target=1) == 1
     now = datetime(2025, 6, 1, tzinfo=UTC)

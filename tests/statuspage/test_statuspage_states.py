@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -146,15 +145,10 @@ def test_the_leader_records_window_edges_once_with_effects(live: Live) -> None:
         store.effect_listeners.clear()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_version_2_database_upgrades_and_its_rows_behave(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+    empty_database_url: str,
 ) -> None:
-    url = (
-        f"sqlite:///{tmp_path / 'old.db'}"
-        if backend == "sqlite"
-        else request.getfixturevalue("pg_url")
-    )
+    url = empty_database_url
     engine = make_engine(url)
     migrate(engine, target=2)
     now = datetime.now(UTC)
