@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from deploy import statuspage_mail
 from deploy.monitoring import probe_manifests, prometheus_rbac, service_monitor
 from deploy.settings import STATUSPAGE_SECRET_KEYS, DeploySettings, DeploySettingsError
 from deploy.statuspage_config import statuspage_config
@@ -235,6 +236,7 @@ def _statuspage_env(page: _Page) -> list[dict[str, Any]]:
         ):
             if key in page.secret_data:
                 env.append(_secret_env(env_name, secret, key))
+    env += statuspage_mail.subscription_env(page.settings.mail, secret, page.secret_data)
     return env
 
 
@@ -414,6 +416,7 @@ def _network_policy(page: _Page) -> Manifest:
                     ],
                 },
                 {"ports": [{"port": port, "protocol": "TCP"} for port in egress_ports]},
+                *statuspage_mail.smtp_egress(page.settings.mail),
             ],
         },
     }
@@ -441,7 +444,8 @@ def statuspage_manifests(
             key: secrets[setting]
             for setting, key in STATUSPAGE_SECRET_KEYS.items()
             if secrets.get(setting) is not None
-        },
+        }
+        | statuspage_mail.secret_data(settings.mail),
         postgresql=uses_postgresql(settings, secrets),
     )
     builders: list[Callable[[_Page], Manifest]] = [

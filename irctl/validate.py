@@ -279,6 +279,10 @@ def validate(
     report.step("config", [], f"({path})")
     if warning := heartbeat_warning(stack):
         console.print(f"  [yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    from deploy.statuspage_copy import off_cluster_warnings
+
+    for warning in off_cluster_warnings(stack, org):
+        console.print(f"  [yellow]warning[/]: {warning}", highlight=False, soft_wrap=True)
 
     from oncall.coverage import coverage
 

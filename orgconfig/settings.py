@@ -88,6 +88,10 @@ SETTINGS: tuple[Setting, ...] = (
         "blackbox-exporter.monitoring.svc:19115",
         "the blackbox exporter the Probe objects name (kube-prometheus' probe port)",
     ),
+    # issue 12: the status page's subscription mails (empty URL: no e-mail subscriptions).
+    Setting("statuspageSmtpUrl", "", "SMTP relay of subscription mails (smtp+starttls://h:587)"),
+    Setting("statuspageMailFrom", "", "From address of subscription mails"),
+    Setting("statuspageSmtpCidr", "", "the relay's address range, for the NetworkPolicy"),
     Setting(
         "driftSchedule",
         "",
@@ -142,6 +146,24 @@ SECRETS: tuple[SecretSetting, ...] = (
         (Destination(STATUSPAGE_SECRET, "s3-secret-access-key", "status page (S3 copy)"),),
     ),
     SecretSetting(
+        "statuspageSmtpUsername",
+        "SMTP login of the status page's subscription mails",
+        (
+            Destination(
+                STATUSPAGE_SECRET, "smtp-username", "status page (STATUSPAGE_SMTP_USERNAME)"
+            ),
+        ),
+    ),
+    SecretSetting(
+        "statuspageSmtpPassword",
+        "SMTP password of the status page's subscription mails",
+        (
+            Destination(
+                STATUSPAGE_SECRET, "smtp-password", "status page (STATUSPAGE_SMTP_PASSWORD)"
+            ),
+        ),
+    ),
+    SecretSetting(
         "pagerdutyApiKey",
         "PagerDuty REST API key used by page tests and metrics (read-only)",
         (Destination(PAGERDUTY_SECRET, "api-key", "incident-manager toolbox (irctl)"),),
@@ -162,6 +184,47 @@ STATUSPAGE_SECRET_KEYS: dict[str, str] = {
 def secret_config_keys() -> dict[str, str]:
     """Every fully qualified config key that must be `secure:`, with its purpose."""
     return {f"{NAMESPACE}:{s.key}": s.purpose for s in SECRETS} | FOREIGN_SECRETS
+
+
+class MailSettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """`statuspageSmtpUrl` (no credentials), `statuspageMailFrom`, and optionally
+    `statuspageSmtpCidr`, the mail server's address range for the NetworkPolicy (without
+    it any destination on the SMTP port is allowed: a NetworkPolicy cannot name a host)."""
+
+    smtp_url: str
+    mail_from: str
+    port: int
+    cidr: str | None = None
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, str]) -> MailSettings | None:
+        # The service's own parser (one home for the rules); imported here, where it is used,
+        # because it pulls in the page's templates.
+        from statuspage.notify_mail import SettingsError, smtp_settings
+
+        url = values.get("statuspageSmtpUrl", "").strip()
+        if not url:
+            return None
+        mail_from = values.get("statuspageMailFrom", "").strip()
+        try:
+            parsed = smtp_settings({"STATUSPAGE_SMTP_URL": url, "STATUSPAGE_MAIL_FROM": mail_from})
+        except SettingsError as exc:
+            message = (
+                str(exc)
+                .replace("STATUSPAGE_SMTP_URL", "statuspageSmtpUrl")
+                .replace("STATUSPAGE_MAIL_FROM", "statuspageMailFrom")
+                .replace("STATUSPAGE_SMTP_USERNAME", "the secret statuspageSmtpUsername")
+                .replace("STATUSPAGE_SMTP_PASSWORD_FILE (or STATUSPAGE_SMTP_PASSWORD)",
+                         "the secret statuspageSmtpPassword")
+            )  # fmt: skip
+            raise MailSettingsError(message) from None
+        assert parsed is not None
+        return cls(url, mail_from, parsed.port, values.get("statuspageSmtpCidr") or None)
 
 
 class DeploySettingsError(ValueError):
@@ -185,6 +248,7 @@ class DeploySettings:
     page_test_service: str = DEFAULTS["pageTestService"]
     page_test_schedule: str = DEFAULTS["pageTestSchedule"]
     drift_schedule: str = DEFAULTS["driftSchedule"]
+    mail: MailSettings | None = None  # the status page's SMTP settings; None: no e-mail
     ingress_class_name: str = DEFAULTS["ingressClassName"]
     prometheus_service_account: str = DEFAULTS["prometheusServiceAccount"]
     prometheus_namespace: str = DEFAULTS["prometheusNamespace"]
@@ -216,7 +280,11 @@ class DeploySettings:
             for f in fields(cls)
             if f.name in by_field and f.name != "statuspage_replicas"
         }
-        return cls(stack=stack, statuspage_replicas=replicas, **text)
+        try:
+            mail = MailSettings.from_values(values)
+        except MailSettingsError as exc:
+            raise DeploySettingsError(str(exc)) from None
+        return cls(stack=stack, statuspage_replicas=replicas, mail=mail, **text)
 
 
 def _snake(key: str) -> str:

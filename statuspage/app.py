@@ -26,6 +26,8 @@ from statuspage.openapi import openapi_document
 from statuspage.render import incident_document
 from statuspage.service import StatusService
 from statuspage.store import DEFAULT_DATABASE_URL, Conflict, NotFound
+from statuspage.subscribe_http import subscription_routes
+from statuspage.subscriptions import SubscriptionSettings
 
 log = logging.getLogger("statuspage.http")
 B = TypeVar("B", bound=BaseModel)
@@ -307,6 +309,7 @@ def build_app(service: StatusService) -> cache.FastPath:
             methods=["PUT", "DELETE"],
         ),
     ]
+    routes += subscription_routes(service, _read_body)
     starlette = Starlette(
         routes=routes,
         lifespan=lifespan,
@@ -326,6 +329,7 @@ def service_from_env() -> StatusService:
         os.environ.get("STATUSPAGE_DATABASE_URL") or DEFAULT_DATABASE_URL,
         os.environ.get("STATUSPAGE_API_TOKEN"),
         max_body_bytes=int(os.environ.get("STATUSPAGE_MAX_BODY_BYTES", "1048576")),
+        subscriptions=SubscriptionSettings.from_env(os.environ),
     )
 
 

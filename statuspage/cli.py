@@ -41,6 +41,14 @@ def main(argv: list[str] | None = None) -> int:
         count = sum(1 for _ in config.all_components())
         print(f"{args.config}: ok ({count} components)")
         return 0
+    from statuspage.notify_mail import SettingsError
+    from statuspage.subscriptions import SubscriptionSettings
+
+    try:
+        SubscriptionSettings.from_env(os.environ)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     problem = _prepare_database(config)
     if problem:
         print(f"error: {problem}", file=sys.stderr)

@@ -41,6 +41,13 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.notifications = Counter(
+            "statuspage_notifications",
+            "Subscriber messages by channel (email, webhook) and outcome (sent, retry, dead)",
+            ["channel", "outcome"],
+            registry=self.registry,
+        )
+
     def set_component_statuses(self, statuses: dict[str, str]) -> None:
         for component, current in statuses.items():
             for status in COMPONENT_STATUSES:

@@ -538,6 +538,11 @@ def _html(template: str, context: dict[str, Any]) -> bytes:
     return _env.get_template(template).render(context).encode()
 
 
+def html_page(template: str, context: dict[str, Any]) -> bytes:
+    """One of the package's HTML templates, for pages answered per request."""
+    return _html(template, context)
+
+
 def _feed(config: StatusPageConfig, view: PageView) -> bytes:
     entries = sorted(view.incidents + view.maintenances, key=lambda i: i.updated_at, reverse=True)
     host = urlsplit(config.page.url).hostname or config.page.id

@@ -129,3 +129,55 @@ uptime_day = Table(
 
 Index("ix_incident_update_incident", incident_update.c.incident_id)
 Index("ix_alert_incident", alert.c.incident_id)
+
+# Added in schema version 4: subscriptions and their delivery. None of these tables is
+# read by the renderers, so nothing in them can reach a public file or the S3 copy.
+subscriber = Table(
+    "subscriber",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(16), nullable=False),  # email | webhook
+    Column("address", String(2048), nullable=False),  # normalised e-mail address or URL
+    Column("components", Text, nullable=False),  # JSON list of component ids; [] = all
+    # Capability for confirm/unsubscribe links: whoever holds it owns the subscription.
+    Column("token", String(64), nullable=False, unique=True),
+    Column("secret", String(64)),  # webhook signing key, shown once at subscription
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("confirmed_at", UtcDateTime),
+)
+
+# One row per event worth telling subscribers about; `key` makes each event happen once
+# (an incident update, or a maintenance window's start or end by the clock or by hand).
+notification = Table(
+    "notification",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("event", String(32), nullable=False),
+    Column("kind", String(16), nullable=False),  # incident | maintenance
+    Column("incident_id", String(32), nullable=False),
+    Column("update_id", String(32)),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+# The outbox: one row per message and recipient, written in the transaction of the change.
+# `next_attempt_at` is NULL once the row is done (sent or dead), so the due scan stays small.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subscriber_id", String(32), nullable=False),
+    Column("message", String(16), nullable=False),  # confirm | notify
+    Column("notification_id", String(32)),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UtcDateTime),
+    Column("claimed_until", UtcDateTime),
+    Column("sent_at", UtcDateTime),
+    Column("dead_at", UtcDateTime),
+    Column("last_error", Text),
+)
+
+Index("ix_subscriber_address", subscriber.c.kind, subscriber.c.address, unique=True)
+Index("ix_outbox_due", outbox.c.next_attempt_at)
+Index("ix_outbox_subscriber", outbox.c.subscriber_id)

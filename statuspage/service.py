@@ -23,9 +23,11 @@ from statuspage import cache
 from statuspage.checks import ComponentChecks, run_http, run_tcp
 from statuspage.config import Component, HttpCheck, StatusPageConfig
 from statuspage.metrics import Metrics
+from statuspage.outbox import Sender, record_effects
 from statuspage.publish import Background, S3Publisher
 from statuspage.render import File, render_files
 from statuspage.store import Store
+from statuspage.subscriptions import SubscriptionSettings
 
 log = logging.getLogger("statuspage")
 LEADER_LOCK_KEY = 0x5354_4154_5553_0003
@@ -85,6 +87,7 @@ class StatusService:
         leader_seconds: float = 5.0,
         max_body_bytes: int = 1_048_576,
         s3_client: Any = None,
+        subscriptions: SubscriptionSettings | None = None,
     ) -> None:
         self.config = config
         self.store = Store(database_url, config)
@@ -110,6 +113,17 @@ class StatusService:
             self._publisher = Background(s3.publish, self.metrics.publish_errors.inc)
         self._tasks: list[asyncio.Task[None]] = []
         self._check_tasks: list[asyncio.Task[None]] = []
+        self.subscriptions = subscriptions or SubscriptionSettings(smtp=None)
+        self.subscribe_limiter = self.subscriptions.limiter()
+        self.sender = Sender(
+            self.store,
+            config,
+            self.subscriptions.smtp,
+            self.subscriptions.allow_private_webhooks,
+            lambda channel, outcome: self.metrics.notifications.labels(channel, outcome).inc(),
+        )
+        # Subscribers' messages are written in the transaction of the change they announce.
+        self.store.effect_listeners.append(record_effects)
 
     @property
     def publisher(self) -> Background | None:
@@ -227,6 +241,9 @@ class StatusService:
     # ---- synthetic checks ----------------------------------------------------------------
 
     def _start_checks(self) -> None:
+        # The leader also delivers the outbox: one sender, however many replicas.
+        outbox = self.sender.run(self.subscriptions.poll_seconds)
+        self._check_tasks.append(asyncio.create_task(outbox, name="outbox"))
         client = httpx.AsyncClient(
             follow_redirects=False, headers={"user-agent": "statuspage-check"}
         )

@@ -168,6 +168,14 @@ class Store:
                     listener(conn, effects)
             conn.execute(update(schema.revision).values(value=schema.revision.c.value + 1))
 
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A serialised write that changes nothing on the page (no re-render)."""
+        with self._lock, self.engine.begin() as conn:
+            if self.is_postgres:
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
+            yield conn
+
     def revision(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(schema.revision.c.value)).scalar_one())

@@ -161,3 +161,13 @@ def test_one_status_page_replica_in_prod_is_a_policy_problem() -> None:
         "incident."
     ]
     assert check_policies(plan.resources, "dev") == []
+
+
+def test_a_prod_stack_without_an_off_cluster_copy_is_warned_about(
+    runs: dict[str, subprocess.CompletedProcess[str]],
+) -> None:
+    # The planted config (tests/fixtures/modulo.yaml) has no status_page.s3_copy: a warning,
+    # not one of the problems (the planted run fails with exactly its 1 problem).
+    out = " ".join(runs["planted"].stdout.split())
+    assert "warning: stack 'prod' publishes no off-cluster copy of the status page" in out
+    assert "off-cluster" not in runs["planted"].stderr

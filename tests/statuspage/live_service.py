@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -88,7 +89,15 @@ class Live:
     def reset(self) -> None:
         """Back to an empty page, so one server can serve many tests."""
         with self.service.store.engine.begin() as conn:
-            for table in (schema.alert, schema.incident, schema.incident_update, schema.uptime_day):
+            for table in (
+                schema.alert,
+                schema.incident,
+                schema.incident_update,
+                schema.uptime_day,
+                schema.subscriber,
+                schema.notification,
+                schema.outbox,
+            ):
                 conn.execute(delete(table))
             conn.execute(
                 update(schema.component_state).values(
@@ -133,6 +142,53 @@ def start_service(
             yield Live(url, service, c)
 
     return run
+
+
+@contextmanager
+def serve_process(
+    workdir: Path, name: str, env: dict[str, str], server: str = "uvicorn"
+) -> Iterator[tuple[subprocess.Popen[str], str]]:
+    """`python -m statuspage serve` as an operator runs it, with CONFIG and `env` on top of
+    ours; yields the process and its base URL once /healthz says ok, stops it afterwards."""
+    config = workdir / "statuspage.yaml"
+    config.write_text(yaml.safe_dump(CONFIG))
+    port = free_port()
+    command = [sys.executable, "-m", "statuspage", "serve", "--config", str(config)]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--server", server]
+    log_path = workdir / f"{name}.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            command, env={**os.environ, **env}, cwd=workdir, stdout=log,
+            stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                assert process.poll() is None, log_path.read_text()
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{base}/healthz").text == "ok\n":
+                        break
+                assert time.monotonic() < deadline, f"{name} did not become healthy"
+                time.sleep(0.1)
+            yield process, base
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=15)
+
+
+def open_incident(
+    live: Live, name: str, components: list[str], impact: str = "major", body: str = "Looking."
+) -> dict[str, Any]:
+    """A responder opens an incident (investigating) through the API; returns its document."""
+    created = live.post(
+        "/api/v1/incidents",
+        {"name": name, "status": "investigating", "body": body, "impact": impact,
+         "components": components},
+    )  # fmt: skip
+    assert created.status_code == 201, created.text
+    return dict(created.json())
 
 
 def alert(
@@ -192,32 +248,9 @@ def require(what: str, present: bool) -> None:
 def served(tmp: Path, server: str = "granian") -> Iterator[str]:
     """`python -m statuspage serve` as an operator runs it, on SQLite in `tmp`; yields the
     base URL once /healthz says ok."""
-    config = tmp / "statuspage.yaml"
-    config.write_text(yaml.safe_dump(CONFIG))
-    port = free_port()
     env = {
-        **os.environ,
         "STATUSPAGE_DATABASE_URL": f"sqlite:///{tmp / 'status.db'}",
         "STATUSPAGE_API_TOKEN": TOKEN,
     }
-    command = [sys.executable, "-m", "statuspage", "serve", "--config", str(config)]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--server", server]
-    process = subprocess.Popen(
-        command, env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            try:
-                if httpx.get(f"{base}/healthz").text == "ok\n":
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "server did not become healthy"
-            time.sleep(0.1)
+    with serve_process(tmp, server, env, server) as (_, base):
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
