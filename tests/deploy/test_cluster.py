@@ -81,9 +81,13 @@ def test_metrics_and_write_api_stay_behind_the_network_policy(org: OrgConfig) ->
 def test_secrets_reach_the_status_page_as_secret_references_only(org: OrgConfig) -> None:
     (deployment,) = of_kind(manifests(org), "Deployment")
     env = deployment["spec"]["template"]["spec"]["containers"][0]["env"]
-    assert {e["name"]: e["valueFrom"]["secretKeyRef"] for e in env} == {
+    assert {e["name"]: e["valueFrom"]["secretKeyRef"] for e in env if "valueFrom" in e} == {
         "STATUSPAGE_API_TOKEN": {"name": "statuspage-secrets", "key": "api-token"},
         "STATUSPAGE_DATABASE_URL": {"name": "statuspage-secrets", "key": "database-url"},
+    }
+    # The one plain value is a setting (the Ingress controller is the one proxy in front).
+    assert {e["name"]: e["value"] for e in env if "valueFrom" not in e} == {
+        "STATUSPAGE_FORWARDED_HOPS": "1"
     }
 
 

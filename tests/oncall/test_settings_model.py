@@ -15,6 +15,8 @@ def test_old_names_are_the_one_table() -> None:
         "statuspageDatabaseUrl": "database-url",
         "statuspageS3AccessKeyId": "s3-access-key-id",
         "statuspageS3SecretAccessKey": "s3-secret-access-key",
+        "statuspageSmtpUsername": "smtp-username",
+        "statuspageSmtpPassword": "smtp-password",
     }
 
 
@@ -30,6 +32,8 @@ def test_typed_settings_read_every_plain_setting_by_name() -> None:
     values = {s.key: f"x-{s.key}" for s in SETTINGS} | {
         "statuspageReplicas": "3",
         "syntheticChecks": "blackbox",  # one of statuspage, blackbox
+        "statuspageSmtpUrl": "smtp+starttls://smtp.example.com:587",  # parsed: a real URL
+        "statuspageMailFrom": "status@example.com",
     }
     typed = DeploySettings.from_values("prod", values)
     assert typed.statuspage_replicas == 3
@@ -37,4 +41,5 @@ def test_typed_settings_read_every_plain_setting_by_name() -> None:
     assert typed.cert_issuer == "x-certIssuer"
     assert typed.ingress_class_name == "x-ingressClassName"
     assert typed.synthetic_checks == "blackbox"
+    assert typed.mail is not None and typed.mail.port == 587
     assert DeploySettings.from_values("prod", {}) == DeploySettings(stack="prod")
