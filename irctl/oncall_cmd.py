@@ -117,6 +117,8 @@ def handoffs(org: OrgConfig, start: datetime, end: datetime) -> Table:
                     + (" (override)" if shift.rotation == OVERRIDE else ""),
                 )
             previous = shift.person_id
+    if not table.rows:
+        table.caption = f"no hand-off before {end:%a %d %b %Y}: the same people stay on call"
     return table
 
 
@@ -182,7 +184,8 @@ def summary(org: OrgConfig, now: datetime) -> list[Table]:
             service.status_page_component or "-",
         )
     week_start = weeks[0] - timedelta(hours=12)
-    return [on_call, handoffs(org, week_start, week_start + timedelta(days=7)), ladders, services]
+    # The same two weeks as the on-call table above.
+    return [on_call, handoffs(org, week_start, week_start + timedelta(days=14)), ladders, services]
 
 
 @app.command("show")

@@ -59,3 +59,10 @@ def test_square_brackets_in_names_and_keys_are_text_not_markup(prod_data, write_
     diffed = irctl("diff", "--config", str(config), "--base", "HEAD")
     assert diffed.returncode == 2, diffed.stderr
     assert "unknown key '[/x]'" in " ".join(diffed.stderr.split())
+
+
+def test_a_week_without_a_handoff_still_shows_the_next_one() -> None:
+    # 2027-01-11 starts an odd week of the two-week turns: the primary hands off the Monday
+    # after, which the two-week view (like the on-call table above it) shows.
+    output = show("2027-01-11")
+    assert "│ Platform primary │ Mon 18 Jan 09:00 Europe/Berlin │ 08:00 UTC │" in output
