@@ -3,8 +3,7 @@
     .venv/bin/python bench/validate/run.py              # 100 300 1000
     .venv/bin/python bench/validate/run.py 100          # one size
 
-Each org comes from `bench/orggen.py` (`generate_org`), with `auto_resolve_timeout` taken off
-the services Alertmanager pages (the config refuses it there: see docs/runbooks/README.md).
+Each org is written by `bench/orggen.py` (the same generator the render benchmark uses).
 Prints the wall time of the whole command, its exit code and problem count, and the size of
 the largest rendered PrometheusRule (goal: under 60 s at 1,000 services, every rule object
 under 1 MiB). Results go to docs/benchmarks.md by hand, with the machine's load noted.
@@ -18,26 +17,15 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from bench.orggen import generate_org  # noqa: E402
-
-
-class _NoAliases(yaml.CSafeDumper):
-    def ignore_aliases(self, data: object) -> bool:
-        return True
+from bench.orggen import main as write_org  # noqa: E402
 
 
 def org_file(services: int, folder: Path) -> Path:
-    data = generate_org(services)
-    for service in data["services"]:
-        if (service.get("alerts") or {}).get("enabled", True):
-            service.pop("auto_resolve_timeout", None)
     path = folder / f"org-{services}.yaml"
-    path.write_text(yaml.dump(data, Dumper=_NoAliases, sort_keys=False))
+    write_org(["--services", str(services), "--out", str(path)])
     return path
 
 
